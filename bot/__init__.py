@@ -1,0 +1,1 @@
+"""yibao-bot: resident medical insurance campaign assistant."""
