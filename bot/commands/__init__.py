@@ -1,0 +1,1 @@
+"""CLI command groups, one module per subsystem; each exposes register(root)."""
