@@ -1,0 +1,5 @@
+"""Staff commands (/bind, /unpaid, /progress): placeholder router until the staff tools land."""
+
+from aiogram import Router
+
+router = Router(name="staff")
