@@ -1,0 +1,1 @@
+"""Staff reports: unpaid lists (XLSX) and progress charts (PNG). No Telegram here."""

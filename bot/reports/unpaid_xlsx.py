@@ -1,0 +1,66 @@
+"""Unpaid list (XLSX) for cadres: one row per unpaid person, grouped by household.
+
+Cadres phone households, so the full name and phone stay; the ID number is masked (the cadre does not
+need it to call, and the file is easily forwarded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+HEADERS = ("户号", "乡镇", "村（社区）", "姓名", "与户主关系", "身份证号（已隐藏）", "联系电话", "外出务工")
+WIDTHS = (14, 12, 14, 10, 10, 22, 16, 10)
+
+
+def _get(obj: Any, *names: str, default: Any = "") -> Any:
+    for name in names:
+        value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+        if value is not None:
+            return value
+    return default
+
+
+def write_unpaid_xlsx(households: Iterable[Any], path: str | Path, title: str) -> Path:
+    """Write households (lookup.HouseholdUnpaid-like) to path; returns the path.
+
+    Written to a temporary name and renamed, so a crash never leaves a half-written file behind.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = Workbook(write_only=False)
+    ws = wb.active
+    ws.title = "未缴费名单"
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append(list(HEADERS))
+    for col, width in enumerate(WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+        cell = ws.cell(row=2, column=col)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(horizontal="center")
+    n_households = n_people = 0
+    for hh in households:
+        n_households += 1
+        code = _get(hh, "household_code", "code")
+        town = _get(hh, "town", "town_name")
+        village = _get(hh, "village", "village_name")
+        for m in _get(hh, "members", default=[]):
+            n_people += 1
+            ws.append([
+                str(code), town, village, _get(m, "name"), _get(m, "relation"),
+                _get(m, "masked_id"), _get(m, "phone"), "是" if _get(m, "migrant", default=False) else "",
+            ])
+    ws.append([])
+    ws.append([f"合计：{n_households} 户，{n_people} 人未缴费"])
+    ws.freeze_panes = "A3"
+    tmp = path.with_name(path.name + ".tmp")
+    wb.save(tmp)
+    tmp.replace(path)
+    return path
