@@ -29,8 +29,20 @@ MONEY_KEYS = {"personal", "total", "subsidy", "reimbursed_later"}
 DATE_KEYS = {"deadline", "benefit_start"}
 DATE_PERSON_FIELDS = {"birth_date", "category_recognised_on"}
 CASE_KEYS = {
-    "name", "clause", "checks", "question", "locality", "on", "paid_on", "reason", "person", "expect",
-    "quote_contains", "subsidy_by_contains", "present", "xfail_reason",
+    "name",
+    "clause",
+    "checks",
+    "question",
+    "locality",
+    "on",
+    "paid_on",
+    "reason",
+    "person",
+    "expect",
+    "quote_contains",
+    "subsidy_by_contains",
+    "present",
+    "xfail_reason",
 }
 FILE_KEYS = {"locality", "document", "clauses_covered", "pack_facts", "synonyms", "cases"}
 
@@ -170,7 +182,9 @@ def test_case(engine: Any, policy: Any, locality: str, case: dict[str, Any]) -> 
     where = f"[{case['clause']}] {case.get('checks', '')}"
 
     for key, want in expect.items():
-        assert key in data, f"{where}: answer has no {key!r}; keys: {sorted(data)}; refusal: {data.get('refusal')}"
+        assert key in data, (
+            f"{where}: answer has no {key!r}; keys: {sorted(data)}; refusal: {data.get('refusal')}"
+        )
         _compare(key, want, data[key])
 
     if expect.get("ok") is False:
@@ -247,7 +261,7 @@ def test_pack_facts(policy: Any, locality: str) -> None:
     for name, want in table["entries"].items():
         entry = _entry_for(entries, name)
         assert entry is not None, f"{locality}: task table lacks {name}"
-        target, population = (want if isinstance(want, list) else (want, None))
+        target, population = want if isinstance(want, list) else (want, None)
         assert entry.target == target, f"{locality} {name}: target {entry.target} != {target}"
         if population is not None:
             assert entry.registered_population == population, f"{locality} {name}: population"
