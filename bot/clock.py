@@ -13,9 +13,12 @@ from zoneinfo import ZoneInfo
 TZ = ZoneInfo("Asia/Shanghai")
 
 _override: dt.date | None = None
+_now_override: dt.datetime | None = None
 
 
 def _pinned() -> dt.date | None:
+    if _now_override is not None:
+        return _now_override.astimezone(TZ).date()
     if _override is not None:
         return _override
     raw = os.environ.get("YIBAO_TODAY")
@@ -32,8 +35,21 @@ def set_today(day: dt.date | None) -> None:
     _override = day
 
 
+def set_now(instant: dt.datetime | None) -> None:
+    """Pin (or with None, unpin) the full instant, for tests of quiet hours and schedules.
+
+    A naive datetime is taken as Asia/Shanghai. Pinning the instant also pins today.
+    """
+    global _now_override
+    if instant is not None and instant.tzinfo is None:
+        instant = instant.replace(tzinfo=TZ)
+    _now_override = instant
+
+
 def now() -> dt.datetime:
     """Aware datetime in Asia/Shanghai; the date part follows the pinned day if any."""
+    if _now_override is not None:
+        return _now_override.astimezone(TZ)
     real = dt.datetime.now(TZ)
     pinned = _pinned()
     return real if pinned is None else real.replace(year=pinned.year, month=pinned.month, day=pinned.day)

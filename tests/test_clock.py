@@ -24,3 +24,19 @@ def test_set_today_overrides_env(monkeypatch):
     finally:
         clock.set_today(None)
     assert clock.today() == dt.date(2023, 11, 20)
+
+
+def test_set_now_pins_instant_and_today() -> None:
+    import datetime as dt
+
+    from bot import clock
+
+    clock.set_now(dt.datetime(2023, 12, 31, 21, 30))
+    try:
+        assert clock.now().hour == 21 and clock.now().tzinfo is not None
+        assert clock.today() == dt.date(2023, 12, 31)
+        clock.set_now(dt.datetime(2023, 12, 31, 14, 0, tzinfo=dt.UTC))  # 22:00 in Shanghai
+        assert clock.now().hour == 22
+    finally:
+        clock.set_now(None)
+    assert clock.now().year >= 2024 or clock.today() != dt.date(2023, 12, 31)
