@@ -4,18 +4,14 @@ as a second line of defence behind `bot.registry.ids.mask` at the call sites."""
 from __future__ import annotations
 
 import logging
-import re
-
-# 18-digit (last may be X) or 15-digit runs not embedded in longer digit runs
-_ID_RE = re.compile(r"(?<![0-9])([0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9Xx])")
 
 
 def mask_ids_in_text(text: str) -> str:
-    def _mask(m: re.Match[str]) -> str:
-        s = m.group(1)
-        return s[:4] + "*" * (len(s) - 8) + s[-4:]
+    # One masking rule for the whole project: delegate to bot.registry.ids (also catches
+    # full-width digits and numbers typed with spaces).
+    from bot.registry.ids import mask_in_text
 
-    return _ID_RE.sub(_mask, text)
+    return mask_in_text(text)
 
 
 class IdMaskingFilter(logging.Filter):
