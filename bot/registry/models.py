@@ -1,0 +1,212 @@
+"""Registry tables (SQLModel). Names and fields follow docs/architecture.md "Registry models";
+the schema itself is created by the hand-written Alembic revision 0001_registry, which must stay
+in step with this file (tests/registry/test_migrations.py compares them).
+
+Areas form a tree per locality: the task table's entries (towns, or villages for a town-level
+pack) are the top level (parent_id NULL); villages a roster names below a task-table town hang
+under that town. A person's area_id is the finest area known for them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Column, DateTime, Index, Numeric, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from bot import clock
+
+
+class AwareDateTime(TypeDecorator):
+    """Timestamps stored as Asia/Shanghai and always read back timezone-aware.
+
+    PostgreSQL keeps the offset (timestamptz); SQLite stores wall-clock text, so values are
+    converted to Shanghai time before writing and tagged with it on reading. Comparisons on
+    both backends then agree as long as every value comes from `bot.clock`.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect) -> dt.datetime | None:  # noqa: ANN001
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=clock.TZ)
+        value = value.astimezone(clock.TZ)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect) -> dt.datetime | None:  # noqa: ANN001
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=clock.TZ)
+        return value.astimezone(clock.TZ)
+
+
+def _chat_id_column(*, primary_key: bool = False, nullable: bool = False) -> Column:
+    # Telegram chat ids exceed 32 bits.
+    return Column(BigInteger, primary_key=primary_key, nullable=nullable, autoincrement=False)
+
+
+class Locality(SQLModel, table=True):
+    __tablename__ = "locality"
+
+    id: str = Field(primary_key=True, max_length=64)  # policy pack locality id, e.g. "wuhe"
+    name_zh: str = Field(max_length=64)
+    division_code: str = Field(default="", max_length=12)  # 行政区划代码, e.g. 340322
+
+
+class Area(SQLModel, table=True):
+    __tablename__ = "area"
+    __table_args__ = (Index("ix_area_locality_parent", "locality_id", "parent_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    locality_id: str = Field(foreign_key="locality.id", max_length=64)
+    level: str = Field(max_length=16)  # "town" | "village"
+    name: str = Field(max_length=64)
+    parent_id: int | None = Field(default=None, foreign_key="area.id")
+    target: int | None = None  # task-table target (参保任务数)
+    registered_population: int | None = None  # 户籍人口 where the task table gives it
+
+
+class Household(SQLModel, table=True):
+    __tablename__ = "household"
+    __table_args__ = (
+        UniqueConstraint("locality_id", "code", name="uq_household_locality_code"),
+        Index("ix_household_area", "area_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    locality_id: str = Field(foreign_key="locality.id", max_length=64)
+    code: str = Field(max_length=64)  # 户号
+    area_id: int | None = Field(default=None, foreign_key="area.id")
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "person"
+    __table_args__ = (
+        UniqueConstraint("id_number", name="uq_person_id_number"),
+        Index("ix_person_area", "area_id"),
+        Index("ix_person_household", "household_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    id_number: str = Field(max_length=18)  # normalised 18 digits (bot.registry.ids.validate)
+    name: str = Field(max_length=64)
+    household_id: int | None = Field(default=None, foreign_key="household.id")
+    relation: str = Field(default="", max_length=32)  # 与户主关系
+    area_id: int | None = Field(default=None, foreign_key="area.id")
+    phone: str | None = Field(default=None, max_length=32)
+    migrant: bool = False  # 外出务工
+    birth_date: dt.date
+
+
+class CategoryMembership(SQLModel, table=True):
+    __tablename__ = "category_membership"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    category: str = Field(primary_key=True, max_length=32)  # vocabulary code, e.g. "dibao"
+    # When the category was recognised: 唐河 and 桃园 treat people recognised after the payment
+    # period differently, so the date is kept when the source gives it.
+    recognised_on: dt.date | None = None
+
+
+class Payment(SQLModel, table=True):
+    __tablename__ = "payment"
+    # The unique key doubles as the (person_id, coverage_year) lookup index and lets importers
+    # skip rows already loaded (the same file twice changes nothing).
+    __table_args__ = (
+        UniqueConstraint("person_id", "coverage_year", "paid_on", "amount", "channel", name="uq_payment_dedupe"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    coverage_year: int
+    paid_on: dt.date
+    amount: Decimal = Field(sa_type=Numeric(10, 2))
+    channel: str = Field(default="", max_length=32)
+    source_file: str = Field(default="", max_length=255)
+
+
+class ChatProfile(SQLModel, table=True):
+    __tablename__ = "chat_profile"
+
+    chat_id: int = Field(sa_column=_chat_id_column(primary_key=True))
+    locality_id: str | None = Field(default=None, foreign_key="locality.id", max_length=64)
+    area_id: int | None = Field(default=None, foreign_key="area.id")
+    updated_at: dt.datetime = Field(default_factory=clock.now, sa_type=AwareDateTime)
+
+
+class ChatLink(SQLModel, table=True):
+    """A reminder subscription: a chat linked to a person or household, with its consent time."""
+
+    __tablename__ = "chat_link"
+    __table_args__ = (
+        Index("ix_chat_link_chat", "chat_id"),
+        Index("ix_chat_link_person", "person_id"),
+        Index("ix_chat_link_household", "household_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=_chat_id_column())
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    household_id: int | None = Field(default=None, foreign_key="household.id")
+    consent_at: dt.datetime = Field(default_factory=clock.now, sa_type=AwareDateTime)
+    active: bool = True
+    ended_at: dt.datetime | None = Field(default=None, sa_type=AwareDateTime)
+
+
+class Staff(SQLModel, table=True):
+    __tablename__ = "staff"
+    __table_args__ = (UniqueConstraint("chat_id", name="uq_staff_chat_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=_chat_id_column())
+    role: str = Field(max_length=32)  # "county_admin" | "town_official" | "village_cadre"
+    locality_id: str = Field(foreign_key="locality.id", max_length=64)
+    area_id: int | None = Field(default=None, foreign_key="area.id")
+
+
+class InviteCode(SQLModel, table=True):
+    __tablename__ = "invite_code"
+
+    code: str = Field(primary_key=True, max_length=32)
+    role: str = Field(max_length=32)
+    locality_id: str = Field(foreign_key="locality.id", max_length=64)
+    area_id: int | None = Field(default=None, foreign_key="area.id")
+    created_at: dt.datetime = Field(default_factory=clock.now, sa_type=AwareDateTime)
+    used_at: dt.datetime | None = Field(default=None, sa_type=AwareDateTime)
+    used_by_chat_id: int | None = Field(default=None, sa_column=_chat_id_column(nullable=True))
+
+
+class AuditLog(SQLModel, table=True):
+    """Who looked up what. subject_masked is always masked (bot.registry.ids.mask)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_chat_at", "chat_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=clock.now, sa_type=AwareDateTime)
+    chat_id: int | None = Field(default=None, sa_column=_chat_id_column(nullable=True))
+    actor: str = Field(max_length=32)  # "resident" | "staff" | "cli" | ...
+    action: str = Field(max_length=32)  # "status" | "household" | ...
+    subject_masked: str | None = Field(default=None, max_length=32)
+    outcome: str = Field(max_length=32)  # "found" | "not_found" | "invalid" | "rate_limited" | ...
+
+
+REGISTRY_TABLES = [
+    Locality.__table__,
+    Area.__table__,
+    Household.__table__,
+    Person.__table__,
+    CategoryMembership.__table__,
+    Payment.__table__,
+    ChatProfile.__table__,
+    ChatLink.__table__,
+    Staff.__table__,
+    InviteCode.__table__,
+    AuditLog.__table__,
+]
