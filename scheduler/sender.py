@@ -1,0 +1,442 @@
+"""The outbox sender: drains `outbox_message` to Telegram at a global rate, safely across processes.
+
+Delivery is at-least-once, with the duplicate window made as small as we can:
+
+1. claim: one atomic statement moves a small batch `pending -> sending` with `claimed_by`/`claimed_at`
+   (PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED`, so several senders never claim the same row;
+   SQLite: the same `UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING`, atomic because SQLite
+   has one writer at a time);
+2. send: one Bot API call per row, paced by a global token schedule and at most 1 msg/s per chat;
+3. mark: the row becomes `sent` only after Telegram accepted it, committed in the very next event-loop
+   iteration after the response (every response that arrived in the same iteration shares a commit).
+
+A process killed between Telegram's acceptance and step 3 leaves a row in `sending`; once its lease
+(`lease_seconds`) expires another sender re-sends it. Telegram offers no idempotency key and no way to
+ask "did you get this?", so that row is the one place a resident can get a message twice. The window is
+the response's trip back plus one SQLite/PostgreSQL commit (sub-millisecond; measured in
+bench/outbox_crash.py and docs/performance.md).
+
+Errors: 429 pauses every sender until `retry_after` (a shared row, `leases.OUTBOX_PAUSE`); 5xx, network
+errors and timeouts retry with exponential backoff (`attempts`, `not_before`) up to `max_attempts`;
+403 (blocked, kicked, deactivated) ends the chat's reminder subscriptions and skips the row; any other
+4xx fails the row with its error text. Quiet hours: nothing is claimed inside them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, bindparam, text, update
+from sqlmodel import Session
+
+from bot.settings import Settings, get_settings
+from scheduler import leases
+from scheduler.models import FAILED, PENDING, SENDING, SENT, SKIPPED, OutboxMessage
+from scheduler.timeutil import after_quiet_hours, in_quiet_hours, utcnow
+
+log = logging.getLogger(__name__)
+
+PER_CHAT_INTERVAL = 1.0  # Telegram: avoid more than one message per second to the same chat
+HEARTBEAT_SECONDS = 1.0
+SENDER_TTL_SECONDS = 5.0
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 600.0
+ERROR_TEXT_LIMIT = 500
+
+_CLAIM_COLUMNS = ("id, key, chat_id, kind, text, file_path, reply_markup, attempts, campaign_id, "
+                  "chat_link_id, household_id, coverage_year")
+
+
+@dataclass
+class Claimed:
+    """A claimed row, detached from any session."""
+
+    id: int
+    key: str
+    chat_id: int
+    kind: str
+    text: str
+    file_path: str | None
+    reply_markup: Any
+    attempts: int
+    campaign_id: int | None
+    chat_link_id: int | None
+    household_id: int | None
+    coverage_year: int | None
+
+
+@dataclass
+class SenderStats:
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    retried: int = 0
+    rate_limited: int = 0
+    started: float = field(default_factory=time.monotonic)
+    first_send: float | None = None
+    last_send: float | None = None
+
+    def rate(self) -> float:
+        if self.first_send is None or self.last_send is None or self.last_send <= self.first_send:
+            return 0.0
+        return (self.sent - 1) / (self.last_send - self.first_send)
+
+
+# A "recheck" is called with the claimed rows that carry a subscription/household guard, before
+# sending; it returns {row id: reason} for rows that must be skipped, and may replace row.text.
+Recheck = Callable[[Session, list[Claimed]], dict[int, str]]
+
+
+def default_recheck(session: Session, rows: list[Claimed]) -> dict[int, str]:
+    from scheduler.campaigns import recheck
+
+    return recheck(session, rows)
+
+
+def make_bot(settings: Settings) -> Any:
+    """An aiogram Bot for the configured token and Bot API server (the fake one in tests)."""
+    from aiogram import Bot
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+
+    if not settings.bot_token:
+        raise SystemExit("缺少 BOT_TOKEN，无法发送提醒。BOT_TOKEN is not set; the sender cannot run.")
+    session = (AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+               if settings.telegram_api_base else AiohttpSession())
+    return Bot(settings.bot_token, session=session)
+
+
+def sender_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class OutboxSender:
+    """Drains the outbox. `await run()` until `stop()`; `await run(until_empty=True)` to drain and return."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        bot: Any,
+        *,
+        settings: Settings | None = None,
+        rate: float | None = None,
+        lease_seconds: float = 30.0,
+        max_attempts: int = 8,
+        request_timeout: float = 10.0,
+        recheck: Recheck | None = default_recheck,
+        name: str | None = None,
+        progress_every: float = 5.0,
+    ) -> None:
+        self.engine = engine
+        self.bot = bot
+        self.settings = settings or get_settings()
+        self.paid = bool(self.settings.allow_paid_broadcast)
+        self.total_rate = float(rate or (self.settings.paid_broadcast_rate_per_second if self.paid
+                                         else self.settings.send_rate_per_second))
+        self.lease_seconds = lease_seconds
+        self.max_attempts = max_attempts
+        self.request_timeout = request_timeout
+        self.recheck = recheck
+        self.name = name or sender_id()
+        self.progress_every = progress_every
+        self.stats = SenderStats()
+        self._rate = self.total_rate
+        self._stop = asyncio.Event()
+        self._done: list[tuple[int, str, str | None, datetime | None, bool]] = []  # id, status, error, not_before, undo
+        self._flush_scheduled = False
+        self._inflight: set[asyncio.Task] = set()
+        self._chat_last: dict[int, float] = {}
+        self._next_at = 0.0
+        self._pause_until_mono = 0.0
+        self._last_heartbeat = 0.0
+        self._last_progress = 0.0
+        self._dialect = engine.dialect.name
+
+    # ---- public -------------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self, *, until_empty: bool = False, poll_interval: float = 0.5) -> SenderStats:
+        concurrency = max(4, min(64, int(self._rate * 0.05) + 4))
+        gate = asyncio.Semaphore(concurrency)
+        log.info("outbox sender %s: %.0f msg/s%s, up to %d requests in flight", self.name, self.total_rate,
+                 " (paid broadcast)" if self.paid else "", concurrency)
+        try:
+            while not self._stop.is_set():
+                self._heartbeat()
+                wait = self._must_wait()
+                if wait > 0:
+                    await self._sleep(min(wait, poll_interval * 4))
+                    continue
+                batch = self._claim(max(1, min(200, int(self._rate * 0.25) + 1)))
+                if not batch:
+                    await self._settle()
+                    if until_empty and not self._inflight and self._nothing_left():
+                        break
+                    await self._sleep(poll_interval)
+                    continue
+                for row in batch:
+                    if self._stop.is_set():
+                        break
+                    await self._pace()
+                    if self._pause_until_mono > time.monotonic():
+                        self._finish(row.id, PENDING, "paused by 429", self._pause_not_before(), undo_attempt=True)
+                        continue
+                    last = self._chat_last.get(row.chat_id)
+                    now_m = time.monotonic()
+                    if last is not None and now_m - last < PER_CHAT_INTERVAL:
+                        later = utcnow() + timedelta(seconds=PER_CHAT_INTERVAL)
+                        self._finish(row.id, PENDING, None, later, undo_attempt=True)
+                        continue
+                    self._chat_last[row.chat_id] = now_m
+                    await gate.acquire()
+                    task = asyncio.create_task(self._send(row, gate))
+                    self._inflight.add(task)
+                    task.add_done_callback(self._inflight.discard)
+                self._progress()
+            await self._settle()
+        finally:
+            self._flush()
+            self._sign_off()
+        self._progress(force=True)
+        return self.stats
+
+    # ---- claiming ------------------------------------------------------------------------------------
+
+    def _claim(self, n: int) -> list[Claimed]:
+        now = utcnow()
+        stale = now - timedelta(seconds=self.lease_seconds)
+        lock = " FOR UPDATE SKIP LOCKED" if self._dialect == "postgresql" else ""
+        sql = text(
+            f"UPDATE outbox_message SET status = 'sending', claimed_by = :me, claimed_at = :now, "
+            f"attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox_message WHERE "
+            f"(status = 'pending' AND not_before <= :now) OR (status = 'sending' AND claimed_at < :stale) "
+            f"ORDER BY not_before, id LIMIT :n{lock}) RETURNING {_CLAIM_COLUMNS}"
+        ).bindparams(bindparam("now", type_=DateTime()), bindparam("stale", type_=DateTime()))
+        with Session(self.engine) as session:
+            rows = [Claimed(*r) for r in session.execute(sql, {"me": self.name, "now": now, "stale": stale, "n": n})]
+            skip: dict[int, str] = {}
+            guarded = [r for r in rows if r.chat_link_id is not None or r.household_id is not None]
+            if guarded and self.recheck is not None:
+                skip = self.recheck(session, guarded)
+            if skip:
+                self._mark(session, [(i, SKIPPED, reason, None, False) for i, reason in skip.items()], now)
+                self.stats.skipped += len(skip)
+            session.commit()
+        rows.sort(key=lambda r: r.id)
+        return [r for r in rows if r.id not in skip]
+
+    def _nothing_left(self) -> bool:
+        with Session(self.engine) as session:
+            left = session.execute(text("SELECT count(*) FROM outbox_message WHERE status IN ('pending', 'sending')"))
+            return int(left.scalar_one()) == 0
+
+    # ---- sending -------------------------------------------------------------------------------------
+
+    async def _send(self, row: Claimed, gate: asyncio.Semaphore) -> None:
+        from aiogram.exceptions import (
+            TelegramForbiddenError,
+            TelegramNetworkError,
+            TelegramRetryAfter,
+            TelegramServerError,
+        )
+
+        try:
+            await self._call(row)
+        except TelegramRetryAfter as e:
+            self.stats.rate_limited += 1
+            self._on_429(float(e.retry_after))
+            self._finish(row.id, PENDING, f"429 retry_after={e.retry_after}", self._pause_not_before(),
+                         undo_attempt=True)
+        except TelegramForbiddenError as e:
+            self._deactivate(row.chat_id)
+            self.stats.skipped += 1
+            self._finish(row.id, SKIPPED, f"403 {e.message}", None)
+        except (TelegramServerError, TelegramNetworkError, TimeoutError, OSError) as e:
+            self._retry_later(row, f"{type(e).__name__}: {e}")
+        except Exception as e:  # noqa: BLE001 - any other API answer (400, 404, bad file) fails the row
+            self.stats.failed += 1
+            self._finish(row.id, FAILED, f"{type(e).__name__}: {e}", None)
+        else:
+            now_m = time.monotonic()
+            self.stats.sent += 1
+            self.stats.first_send = self.stats.first_send or now_m
+            self.stats.last_send = now_m
+            self._finish(row.id, SENT, None, None)
+        finally:
+            gate.release()
+
+    async def _call(self, row: Claimed) -> None:
+        from aiogram.types import FSInputFile
+
+        kw: dict[str, Any] = {"request_timeout": int(self.request_timeout)}
+        if self.paid:
+            kw["allow_paid_broadcast"] = True
+        markup = row.reply_markup
+        if isinstance(markup, str):
+            import json
+
+            markup = json.loads(markup)
+        if markup:
+            from aiogram.types import InlineKeyboardMarkup
+
+            kw["reply_markup"] = InlineKeyboardMarkup.model_validate(markup)
+        if row.kind == "text":
+            await self.bot.send_message(row.chat_id, row.text, **kw)
+        elif row.kind == "document":
+            await self.bot.send_document(row.chat_id, FSInputFile(row.file_path), caption=row.text or None, **kw)
+        elif row.kind == "photo":
+            await self.bot.send_photo(row.chat_id, FSInputFile(row.file_path), caption=row.text or None, **kw)
+        else:
+            raise ValueError(f"unknown message kind {row.kind!r}")
+
+    def _retry_later(self, row: Claimed, error: str) -> None:
+        if row.attempts >= self.max_attempts:
+            self.stats.failed += 1
+            self._finish(row.id, FAILED, f"gave up after {row.attempts} attempts: {error}", None)
+            return
+        self.stats.retried += 1
+        delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (row.attempts - 1))
+        self._finish(row.id, PENDING, error, utcnow() + timedelta(seconds=delay))
+
+    def _on_429(self, retry_after: float) -> None:
+        """Pause this sender now and every other sender through the shared row."""
+        self._pause_until_mono = max(self._pause_until_mono, time.monotonic() + retry_after)
+        until = utcnow() + timedelta(seconds=retry_after)
+        log.warning("outbox: Telegram asked to wait %.0f s (429); all senders pause", retry_after)
+        with Session(self.engine) as session:
+            leases.extend_pause(session, until)
+            session.commit()
+
+    def _pause_not_before(self) -> datetime:
+        return utcnow() + timedelta(seconds=max(0.0, self._pause_until_mono - time.monotonic()))
+
+    def _deactivate(self, chat_id: int) -> None:
+        """The user blocked the bot: end their reminder subscriptions (kept, with ended_at, for audit)."""
+        try:
+            from bot.registry.models import ChatLink
+        except ImportError:  # registry not installed in a bare outbox test
+            return
+        now = utcnow()
+        with Session(self.engine) as session:
+            session.execute(update(ChatLink).where(ChatLink.chat_id == chat_id, ChatLink.active)
+                            .values(active=False, ended_at=now))
+            session.commit()
+        log.info("outbox: chat %s blocked the bot; its reminder subscriptions ended", chat_id)
+
+    # ---- marking: the crash window is from Telegram's answer to this commit ---------------------------
+
+    def _finish(self, row_id: int, status: str, error: str | None, not_before: datetime | None,
+                undo_attempt: bool = False) -> None:
+        self._done.append((row_id, status, error[:ERROR_TEXT_LIMIT] if error else None, not_before, undo_attempt))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        if not self._done:
+            return
+        done, self._done = self._done, []
+        with Session(self.engine) as session:
+            self._mark(session, done, utcnow())
+            session.commit()
+
+    def _mark(self, session: Session, done: list[tuple], now: datetime) -> None:
+        sent = [d[0] for d in done if d[1] == SENT]
+        if sent:
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(sent), OutboxMessage.claimed_by == self.name)
+                .values(status=SENT, sent_at=now, last_error=None)
+            )
+        others = [d for d in done if d[1] != SENT]
+        if others:
+            stmt = (
+                update(OutboxMessage.__table__)
+                .where(OutboxMessage.__table__.c.id == bindparam("b_id"))
+                .values(status=bindparam("b_status"), last_error=bindparam("b_error"),
+                        not_before=bindparam("b_not_before"),
+                        attempts=OutboxMessage.__table__.c.attempts - bindparam("b_undo"))
+            )
+            session.execute(stmt, [
+                {"b_id": d[0], "b_status": d[1], "b_error": d[2], "b_not_before": d[3] or now,
+                 "b_undo": 1 if d[4] else 0}
+                for d in others
+            ])
+
+    # ---- pacing, pauses, heartbeats -------------------------------------------------------------------
+
+    async def _pace(self) -> None:
+        interval = 1.0 / self._rate
+        now_m = time.monotonic()
+        # Never bank more than a few intervals of idle time: a burst above the rate invites 429s.
+        self._next_at = max(self._next_at, now_m - 2 * interval)
+        if self._next_at > now_m:
+            await asyncio.sleep(self._next_at - now_m)
+        self._next_at += interval
+
+    def _must_wait(self) -> float:
+        """Seconds to wait before claiming: a shared 429 pause or the quiet hours."""
+        now = utcnow()
+        local = self._pause_until_mono - time.monotonic()
+        with Session(self.engine) as session:
+            until = leases.paused_until(session, now)
+        shared = (until - now).total_seconds() if until else 0.0
+        if shared > local:
+            self._pause_until_mono = time.monotonic() + shared
+        wait = max(local, shared, 0.0)
+        if wait == 0 and in_quiet_hours(now, self.settings.quiet_hours_start, self.settings.quiet_hours_end):
+            end = after_quiet_hours(now, self.settings.quiet_hours_start, self.settings.quiet_hours_end)
+            wait = max(1.0, (end - now).total_seconds())
+        return wait
+
+    def _heartbeat(self) -> None:
+        now_m = time.monotonic()
+        if now_m - self._last_heartbeat < HEARTBEAT_SECONDS:
+            return
+        self._last_heartbeat = now_m
+        with Session(self.engine) as session:
+            leases.acquire(session, leases.SENDER_PREFIX + self.name, self.name, SENDER_TTL_SECONDS)
+            n = max(1, leases.live_senders(session))
+            session.commit()
+        rate = self.total_rate / n  # live senders split the global rate evenly
+        if rate != self._rate:
+            log.info("outbox sender %s: %d live senders, my share %.1f msg/s", self.name, n, rate)
+            self._rate = rate
+
+    def _sign_off(self) -> None:
+        with Session(self.engine) as session:
+            leases.release(session, leases.SENDER_PREFIX + self.name, self.name)
+            session.commit()
+
+    async def _settle(self) -> None:
+        if self._inflight:
+            await asyncio.gather(*list(self._inflight), return_exceptions=True)
+        self._flush()
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+
+    def _progress(self, force: bool = False) -> None:
+        now_m = time.monotonic()
+        if not force and now_m - self._last_progress < self.progress_every:
+            return
+        self._last_progress = now_m
+        s = self.stats
+        log.info("outbox sender %s: sent %d (%.1f msg/s), retried %d, 429s %d, skipped %d, failed %d",
+                 self.name, s.sent, s.rate(), s.retried, s.rate_limited, s.skipped, s.failed)
+
+
+__all__ = ["Claimed", "OutboxSender", "SenderStats", "make_bot", "SENT", "SENDING", "FAILED", "SKIPPED"]
