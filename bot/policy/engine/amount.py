@@ -1,0 +1,194 @@
+"""How much a person pays: the standard, the category or age help that wins, who pays the rest."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.policy.engine.answers import Answer, Citation, SubsidyShare
+from bot.policy.engine.common import Loc, cite, head, lines, refuse, select_pack, uniq, yuan
+from bot.policy.engine.person import Person
+from bot.policy.schema import Help, PolicyPack
+from bot.policy.vocab import vocabulary
+
+
+@dataclass(frozen=True)
+class Candidate:
+    key: str  # the person's category code, or an age rule id
+    name_zh: str
+    help: Help
+    order: int  # document order, the tie-break
+    subsidy: Decimal | None  # None: the document does not state the amount
+
+    @property
+    def net(self) -> Decimal | None:
+        return None if self.subsidy is None else self._standard - self.subsidy
+
+    _standard: Decimal = Decimal(0)
+
+
+def _subsidy(help_: Help, standard: Decimal) -> Decimal | None:
+    if help_.kind == "not_stated":
+        return None
+    if help_.kind == "none":
+        return Decimal(0)
+    if help_.kind in ("full", "paid_by"):
+        return standard
+    if help_.kind == "percentage":
+        return (standard * help_.percent / 100).quantize(Decimal("0.01"))  # type: ignore[operator]
+    return help_.subsidy.value  # type: ignore[union-attr]
+
+
+def help_citations(pack: PolicyPack, help_: Help) -> list[Citation]:
+    out = [cite(pack, help_.basis)]
+    out += [cite(pack, c) for c in (help_.subsidy, help_.personal) if c is not None]
+    out += [cite(pack, p) for p in help_.payers]
+    return out
+
+
+def _candidates(pack: PolicyPack, person: Person, on: dt.date, citations: list[Citation],
+                trace: list[str]) -> tuple[list[Candidate], list[str], list[str]]:
+    standard = pack.financing.personal.value
+    found: list[Candidate] = []
+    not_listed: list[str] = []
+    notes: list[str] = []
+    cutoff = pack.dates.aid_recognition_cutoff
+    vocab = vocabulary()
+    for code in person.categories:
+        cat = pack.category(code)
+        name = vocab[code].name_zh if code in vocab else code
+        if cat is None:
+            not_listed.append(code)
+            trace.append(f"category {code}: no clause in this document (文件未列该类资助)")
+            continue
+        if cutoff is not None and person.category_recognised_on is not None:
+            citations.append(cite(pack, cutoff))
+            if person.category_recognised_on > cutoff.value:
+                trace.append(f"category {code}: recognised {person.category_recognised_on} after {cutoff.value}")
+                notes.append(f"{name}是在集中缴费期结束后认定的，当年不享受资助。")
+                continue
+            trace.append(f"category {code}: recognised {person.category_recognised_on}, within the period")
+        order = pack.categories.index(cat)
+        found.append(Candidate(code, cat.name_zh, cat.help, order, _subsidy(cat.help, standard), standard))
+    if pack.age_rules:
+        age = person.age_on(on)
+        if age is None:
+            trace.append("age unknown: age rules not applied")
+            notes.append("本地对老年人有缴费减免；告诉我出生日期可以算得更准。")
+        else:
+            trace.append(f"age {age} on {on} (age taken on the payment date: {pack.age_rules.reference_note})")
+            for i, rule in enumerate(pack.age_rules.rules):
+                if age >= rule.min_age and (rule.max_age is None or age <= rule.max_age):
+                    found.append(Candidate(rule.id, rule.name_zh, rule.help, len(pack.categories) + i,
+                                           _subsidy(rule.help, standard), standard))
+    return found, not_listed, notes
+
+
+def amount(loc: Loc, person: Person, on: dt.date) -> Answer:
+    """What the person pays for the coverage year that `on` falls in."""
+    pack = select_pack(loc, on)
+    if isinstance(pack, str):
+        return refuse("amount", pack, trace=[f"no pack for {loc!r} on {on}"])
+    fin = pack.financing
+    standard, gov = fin.personal.value, fin.government.value
+    citations = [cite(pack, fin.personal), cite(pack, fin.government)]
+    trace = [f"pack {pack.locality.id}-{pack.coverage_year}", f"personal standard {standard}, government {gov}"]
+    if fin.total is not None:
+        total, derived = fin.total.value, False
+        citations.insert(0, cite(pack, fin.total))
+    else:
+        total, derived = gov + standard, True
+        trace.append(f"total not stated in the document: derived {gov} + {standard} = {total}")
+    citations += [cite(pack, s) for s in fin.government_split]
+
+    found, not_listed, notes = _candidates(pack, person, on, citations, trace)
+    known = [c for c in found if c.subsidy is not None]
+    unknown = [c for c in found if c.subsidy is None]
+    for c in found:
+        citations += help_citations(pack, c.help)
+    best = min(known, key=lambda c: (c.net, c.help.kind == "pay_first", c.order)) if known else None
+    if unknown and (best is None or best.net > 0):
+        names = "、".join(c.name_zh for c in unknown)
+        where = "、".join(dict.fromkeys(c.help.basis.locator for c in unknown))
+        reason = (f"文件（{where}）对{names}只写了“按部门职责规定落实”，没有写具体金额，"
+                  "无法算出您要缴多少。请咨询镇医保办或村干部。")
+        return refuse("amount", reason, pack, citations=[cite(pack, c.help.basis) for c in unknown],
+                      trace=[*trace, f"amount not stated for {[c.key for c in unknown]}"])
+    if pack.combination.cite is not None and len(found) > 1:
+        citations.append(cite(pack, pack.combination.cite))
+    if len(found) > 1:
+        trace.append(f"combination {pack.combination.rule}: candidates {[(c.key, str(c.net)) for c in found]}")
+
+    aid = best if best is not None and best.subsidy and best.subsidy > 0 else None
+    subsidy = aid.subsidy if aid else Decimal(0)
+    pay_first = bool(aid and aid.help.kind == "pay_first")
+    personal = standard if pay_first else standard - subsidy
+    set_aside = tuple(c.key for c in found if c is not aid and (c.subsidy is None or c.subsidy > 0))
+
+    shares = list(_gov_shares(pack))
+    if aid:
+        payers = aid.help.payers
+        for p in payers:
+            shares.append(SubsidyShare(p.name, (subsidy * p.percent / 100).quantize(Decimal("0.01")),
+                                       "personal_aid"))
+        if not payers:
+            shares.append(SubsidyShare("文件未写明资助方", subsidy, "personal_aid"))
+        trace.append(f"winner {aid.key} ({aid.help.kind}): subsidy {subsidy}")
+    elif found:
+        trace.append("no category gives help here: standard applies")
+    if person.newborn and pack.dates.newborn_fee_note is not None:
+        citations.append(cite(pack, pack.dates.newborn_fee_note))
+        notes.append(f"新生儿缴费另见文件{pack.dates.newborn_fee_note.locator}。")
+
+    return Answer(
+        question="amount",
+        ok=True,
+        locality=pack.locality.id,
+        coverage_year=pack.coverage_year,
+        explanation_zh=_explain(pack, aid, personal, subsidy, total, gov, set_aside, not_listed, notes),
+        citations=uniq(citations),
+        trace=tuple(trace),
+        personal=personal,
+        total=total,
+        total_derived=derived,
+        government=gov,
+        subsidy=subsidy,
+        subsidy_by=tuple(shares),
+        pay_first=pay_first,
+        reimbursed_later=subsidy if pay_first else None,
+        net=standard - subsidy,
+        winner=aid.key if aid else None,
+        set_aside=set_aside,
+        not_in_document=tuple(not_listed),
+    )
+
+
+def _gov_shares(pack: PolicyPack) -> list[SubsidyShare]:
+    fin = pack.financing
+    if fin.government_split:
+        return [SubsidyShare(s.payer, s.value, "government") for s in fin.government_split]
+    return [SubsidyShare("各级财政补助", fin.government.value, "government")]
+
+
+def _explain(pack: PolicyPack, aid: Candidate | None, personal: Decimal, subsidy: Decimal, total: Decimal,
+             gov: Decimal, set_aside: tuple[str, ...], not_listed: list[str], notes: list[str]) -> str:
+    vocab = vocabulary()
+    at_least = "不低于" if pack.financing.government_at_least else ""
+    if aid is None:
+        first = f"{head(pack)}：每人缴{yuan(personal)}。"
+    elif aid.help.kind == "pay_first":
+        first = (f"{head(pack)}：{aid.name_zh}先缴{yuan(personal)}，之后补助{yuan(subsidy)}"
+                 f"（先缴后补），实际负担{yuan(personal - subsidy)}。")
+    elif personal == 0:
+        first = f"{head(pack)}：{aid.name_zh}个人不用缴费（{yuan(subsidy)}由政府承担）。"
+    else:
+        first = f"{head(pack)}：{aid.name_zh}个人缴{yuan(personal)}，资助{yuan(subsidy)}。"
+    second = f"筹资标准每人{yuan(total)}，财政补助{at_least}{yuan(gov)}。"
+    third = None
+    if set_aside:
+        names = "、".join(vocab[k].name_zh if k in vocab else k for k in set_aside if not k.startswith("age_"))
+        third = "有多种身份时只按最优惠的一项算，不叠加" + (f"（未采用：{names}）。" if names else "。")
+    missing = "、".join(vocab[k].name_zh for k in not_listed if k in vocab)
+    fourth = " ".join([*(f"文件未列{missing}的资助。" for _ in [0] if missing), *notes]) or None
+    return lines(first, second, third, fourth)
