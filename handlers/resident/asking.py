@@ -1,0 +1,252 @@
+"""Asking the policy engine a resident's question: facts from NLU slots or buttons -> engine call ->
+reply text, or ONE clarifying question when the answer hinges on a fact we lack.
+
+Facts are kept JSON-safe (lists, ints, ISO date strings) because a pending question waits in FSM
+storage (memory or Redis) between two messages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram.types import InlineKeyboardMarkup
+
+from handlers.resident import keyboards, render
+from handlers.resident.places import get_pack
+
+TOPICS = (
+    "amount",
+    "deadline",
+    "eligibility",
+    "benefit_start",
+    "newborn",
+    "refund",
+    "payment_info",
+    "contacts",
+    "pay_first",
+    "summary",
+)
+ORDINARY = "none"  # category button value for an ordinary resident (no subsidy category)
+
+
+@dataclass
+class Reply:
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+    # Set when the reply is a clarifying question: what to answer once the fact arrives.
+    pending: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# --- facts -------------------------------------------------------------------------------------
+
+_PERSON_FIELDS: set[str] | None = None
+
+
+def _person_fields() -> set[str]:
+    global _PERSON_FIELDS
+    if _PERSON_FIELDS is None:
+        from bot.policy.engine import Person
+
+        _PERSON_FIELDS = {f.name for f in dataclasses.fields(Person)}
+    return _PERSON_FIELDS
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def facts_from_slots(slots: Any) -> dict[str, Any]:
+    """The facts in NLU slots that matter to the engine, JSON-safe."""
+    get = slots.get if isinstance(slots, dict) else (lambda k, d=None: getattr(slots, k, d))
+    facts: dict[str, Any] = {}
+    cats = get("categories") or []
+    if cats:
+        facts["categories"] = [str(c) for c in cats]
+    for key in ("age", "migrant", "newborn", "student", "hukou_local", "residence_permit", "employee_insured",
+                "special_late_reason", "coverage_break_months", "refund_reason", "month"):
+        value = get(key)
+        if value not in (None, False, "", []):
+            facts[key] = value
+    for key in ("birth_date", "category_recognised_on", "paid_on"):
+        value = get(key)
+        if value:
+            facts[key] = _iso(value)
+    dates = get("dates") or []
+    if dates and "paid_on" not in facts:
+        facts["paid_on"] = _iso(dates[0])
+    return facts
+
+
+def person(facts: dict[str, Any]) -> Any:
+    from bot.policy.engine import Person
+
+    allowed = _person_fields()
+    kwargs: dict[str, Any] = {}
+    for key, value in facts.items():
+        if key not in allowed:
+            continue
+        if key in ("birth_date", "category_recognised_on") and isinstance(value, str):
+            value = dt.date.fromisoformat(value)
+        if key == "categories":
+            value = tuple(value)
+        kwargs[key] = value
+    if "age" in kwargs and kwargs.get("birth_date"):
+        kwargs.pop("age")
+    return Person(**kwargs)
+
+
+def category_names(pack: Any) -> dict[str, str]:
+    return {c.code: c.name_zh for c in (getattr(pack, "categories", None) or [])}
+
+
+def who(pack: Any, facts: dict[str, Any]) -> str | None:
+    names = category_names(pack)
+    parts = [names.get(c, c) for c in facts.get("categories") or []]
+    if facts.get("age") is not None:
+        parts.append(f"{facts['age']}岁")
+    if facts.get("migrant"):
+        parts.append("外出务工人员")
+    return "、".join(parts) if parts else ("普通居民" if facts.get("ordinary") else None)
+
+
+def age_choices(pack: Any) -> list[tuple[str, str]]:
+    """Age bands the pack's age rules distinguish (e.g. 滕州), as (an age inside the band, label)."""
+    age_rules = getattr(pack, "age_rules", None)
+    rules = getattr(age_rules, "rules", None) or ()
+    bands: list[tuple[int, int | None]] = [(int(r.min_age), None if r.max_age is None else int(r.max_age)) for r in rules]
+    out = []
+    for lo, hi in sorted(set(bands)):
+        out.append((str(lo), f"{lo}岁及以上" if hi is None else f"{lo}–{hi}岁"))
+    return out
+
+
+def category_question(pack: Any, topic: str, facts: dict[str, Any], loc: str) -> Reply:
+    choices = [(ORDINARY, "普通居民（无资助身份）")]
+    choices += [(c.code, c.name_zh) for c in (getattr(pack, "categories", None) or [])]
+    ages = age_choices(pack)
+    text = "请问参保人属于哪一类？点一下下面的按钮。"
+    markup = keyboards.facts_keyboard("cat", choices)
+    if ages:
+        text = "请问参保人属于哪一类，或者多大年纪？点一下下面的按钮。"
+        rows = markup.inline_keyboard + keyboards.facts_keyboard("age", ages).inline_keyboard
+        markup = InlineKeyboardMarkup(inline_keyboard=rows)
+    return Reply(text, markup, pending={"topic": topic, "facts": facts, "loc": loc, "ask": "cat"})
+
+
+def refund_question(topic: str, facts: dict[str, Any], loc: str) -> Reply:
+    markup = keyboards.facts_keyboard("refund", keyboards.REFUND_REASONS, width=1)
+    return Reply(
+        "请问是因为什么要退费？", markup, pending={"topic": topic, "facts": facts, "loc": loc, "ask": "refund"}
+    )
+
+
+# --- dates ---------------------------------------------------------------------------------------
+
+
+def paid_on_for(pack: Any, facts: dict[str, Any], today: dt.date) -> tuple[dt.date, bool]:
+    """The payment date asked about: a date said, a month said (placed in the campaign the pack
+    covers), else today. Returns (date, assumed) where assumed means the resident named no day."""
+    if facts.get("paid_on"):
+        return dt.date.fromisoformat(facts["paid_on"]), False
+    month = facts.get("month")
+    if month:
+        year = int(pack.coverage_year)
+        period_year = year - 1
+        start, end = _collection_window(pack)
+        candidate = dt.date(period_year, int(month), 1)
+        if start is not None and end is not None and start.replace(day=1) <= candidate <= end:
+            return candidate, True
+        return dt.date(year, int(month), 1), True
+    return today, True
+
+
+def _collection_window(pack: Any) -> tuple[dt.date | None, dt.date | None]:
+    from bot.policy import engine
+
+    try:
+        ans = engine.deadline(pack, person({}), dt.date(int(pack.coverage_year) - 1, 1, 1))
+    except Exception:  # noqa: BLE001 - no window known: month is read in the coverage year
+        return None, None
+    periods = render.fields(ans).get("periods") or []
+    starts = [dt.date.fromisoformat(p["start"]) for p in periods if p.get("start")]
+    ends = [dt.date.fromisoformat(p["end"]) for p in periods if p.get("end")]
+    end = max(ends) if ends else None
+    start = min(starts) if starts else (end.replace(day=1) if end else None)
+    return start, end
+
+
+# --- the question itself ---------------------------------------------------------------------
+
+
+def answer(topic: str, loc: str, facts: dict[str, Any], today: dt.date) -> Reply:
+    """Answer `topic` for locality `loc`, or ask the one fact the answer hinges on."""
+    from bot.policy import engine
+
+    pack = get_pack(loc)
+    if pack is None:
+        from handlers.resident.places import covered_list_zh
+
+        return Reply(f"暂时没有这个地方的政策。目前收录的地方：{covered_list_zh()}。")
+    note = render.year_note(pack, today)
+    p = None if topic in ("payment_info", "contacts", "pay_first", "summary") else person(facts)
+
+    if topic == "amount":
+        if not facts.get("categories") and facts.get("age") is None and not facts.get("birth_date") \
+                and not facts.get("ordinary") and not facts.get("migrant"):
+            return category_question(pack, topic, facts, loc)
+        return Reply(render.amount(engine.amount(pack, p, today), pack, who(pack, facts), note))
+    if topic == "deadline":
+        return Reply(render.deadline(engine.deadline(pack, p, today), pack, note))
+    if topic == "eligibility":
+        return Reply(render.eligibility(engine.eligibility(pack, p, today), pack, note))
+    if topic == "benefit_start":
+        paid_on, _ = paid_on_for(pack, facts, today)
+        return Reply(render.benefit_start(engine.benefit_start(pack, p, paid_on), pack, paid_on, note))
+    if topic == "newborn":
+        born = dt.date.fromisoformat(facts["birth_date"]) if facts.get("birth_date") else today
+        baby = person({**facts, "newborn": True, "birth_date": born.isoformat()})
+        paid_on, _ = paid_on_for(pack, facts, today)
+        ans = engine.benefit_start(pack, baby, paid_on)
+        return Reply(render.benefit_start(ans, pack, paid_on, note))
+    if topic == "refund":
+        reason = facts.get("refund_reason")
+        if not reason:
+            return refund_question(topic, facts, loc)
+        return Reply(render.refund(engine.refund(pack, p, today, reason), pack, note))
+    if topic in ("payment_info", "contacts", "pay_first", "summary"):
+        return Reply(_extra(topic, pack, facts, today, note))
+    return Reply(render.compose([note, "这个问题我还不会回答。"], None))
+
+
+_EXTRA_FUNCS = {
+    "payment_info": "payment_info",
+    "contacts": "contacts",
+    "pay_first": "explain_pay_first",
+    "summary": "summary",
+}
+_EXTRA_HEADS = {
+    "payment_info": "{place}怎么缴费：",
+    "contacts": "{place}联系电话：",
+    "pay_first": None,
+    "summary": "{place}（{year}年度）政策要点：",
+}
+
+
+def _extra(topic: str, pack: Any, facts: dict[str, Any], today: dt.date, note: str | None) -> str:
+    from bot.policy import engine
+
+    fn = getattr(engine, _EXTRA_FUNCS[topic])
+    kwargs: dict[str, Any] = {}
+    if topic == "contacts" and facts.get("town"):
+        kwargs["town"] = facts["town"]
+    try:
+        ans = fn(pack, on=today, **kwargs)
+    except TypeError:
+        ans = fn(pack, **kwargs)
+    head = _EXTRA_HEADS[topic]
+    head = head.format(place=pack.locality.name_zh, year=pack.coverage_year) if head else None
+    return render.plain(ans, pack, note, head)
