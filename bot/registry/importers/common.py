@@ -1,0 +1,45 @@
+"""Pieces both importers share: opening the database, the locality, progress reporting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine
+
+from bot.registry.importers.readers import ImportFileError
+
+# progress(done, total): done/total in the table's unit (bytes for CSV, rows for XLSX).
+Progress = Callable[[int, int | None], None]
+
+DEFAULT_CHUNK_ROWS = 20_000
+
+
+def prepare_engine(engine: Engine | None) -> Engine:
+    """The default database (schema migrated, localities seeded) or the given engine made ready the same way."""
+    from bot.registry import db
+
+    if engine is None:
+        return db.open_db()
+    db.ensure_schema(engine)
+    with db.session_scope(engine) as session:
+        db.seed_localities(session)
+    return engine
+
+
+def pack_for(locality: str, year: int | None = None) -> Any:
+    from bot.policy import get_pack
+
+    pack = get_pack(locality, year) if year is not None else get_pack(locality)
+    if pack is None and year is not None:
+        pack = get_pack(locality)
+    if pack is None:
+        from bot.policy import all_packs
+
+        known = "、".join(sorted({f"{p.locality.id}（{p.locality.name_zh}）" for p in all_packs()}))
+        raise ImportFileError(f"未知地区“{locality}”：没有它的政策包。可用的地区：{known}。")
+    return pack
+
+
+def row_is_blank(cells: list[Any]) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)

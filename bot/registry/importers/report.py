@@ -1,0 +1,91 @@
+"""What an import did (counts) and the bad-row report written beside the input file."""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.registry import ids
+
+
+@dataclass
+class ImportReport:
+    """Counts for one file. Every data row is exactly one of inserted/updated/unchanged/bad."""
+
+    kind: str  # "roster" | "payments"
+    path: Path
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    bad: int = 0
+    errors_path: Path | None = None
+    areas_created: int = 0
+    households_written: int = 0
+    seconds: float = 0.0
+    encoding: str = ""
+    reasons: dict[str, int] = field(default_factory=dict)  # first part of each reason -> rows
+
+    @property
+    def rows(self) -> int:
+        return self.inserted + self.updated + self.unchanged + self.bad
+
+    def summary_zh(self) -> str:
+        what = "花名册" if self.kind == "roster" else "缴费记录"
+        text = (
+            f"{what}导入完成：共 {self.rows} 行，新增 {self.inserted}，更新 {self.updated}，"
+            f"未变 {self.unchanged}，有问题 {self.bad}。"
+        )
+        if self.errors_path:
+            text += f"有问题的行及原因见：{self.errors_path}"
+        return text
+
+
+def errors_path_for(path: Path) -> Path:
+    return path.with_name(path.name + ".errors.csv")
+
+
+class ErrorSink:
+    """Collects bad rows and writes `<input>.errors.csv` (UTF-8 with BOM so Excel shows Chinese).
+
+    Rows stream to a temporary file that replaces the report at the end, so a stale report of an
+    earlier run is removed when this run has no bad rows, and never half-written.
+    """
+
+    HEADER = ("行号", "列", "值", "原因")
+
+    def __init__(self, input_path: Path) -> None:
+        self.path = errors_path_for(input_path)
+        self._tmp = self.path.with_name(self.path.name + ".tmp")
+        self._fh = None
+        self._writer = None
+        self.count = 0
+        self.reasons: dict[str, int] = {}
+
+    def add(self, line: int, column: str, value: object, reason: str, *, is_id: bool = False) -> None:
+        if self._writer is None:
+            self._fh = open(self._tmp, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+            self._writer = csv.writer(self._fh)
+            self._writer.writerow(self.HEADER)
+        shown = "" if value is None else str(value)
+        # Never a full ID number in a report: the ID column is masked, other cells scrubbed.
+        shown = ids.mask(shown) if is_id else ids.mask_in_text(shown)
+        self._writer.writerow((line, column, shown, reason))
+        self.count += 1
+        key = reason.split("：", 1)[0].split("，", 1)[0]
+        self.reasons[key] = self.reasons.get(key, 0) + 1
+
+    def close(self) -> Path | None:
+        if self._fh is not None:
+            self._fh.close()
+            os.replace(self._tmp, self.path)
+            return self.path
+        if self.path.exists():
+            self.path.unlink()
+        return None
+
+    def discard(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._tmp.unlink(missing_ok=True)

@@ -1,0 +1,294 @@
+"""Roster (花名册) import: people, households, places and subsidy categories of one locality.
+
+One file is one database transaction: a crash or Ctrl-C part-way leaves the database exactly as
+it was before the file (docs/import-formats.md). Rows are read, validated and written in chunks,
+so memory stays flat whatever the file size; each chunk first reads back the people it names, so
+new, changed and unchanged rows are told apart and only new or changed ones are written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from bot.registry.importers.columns import ROSTER_COLUMNS
+from bot.registry.importers.common import DEFAULT_CHUNK_ROWS, Progress, pack_for, prepare_engine, row_is_blank
+from bot.registry.importers.places import Entry, PlaceMatcher, norm
+from bot.registry.importers.readers import Table, open_table
+from bot.registry.importers.report import ErrorSink, ImportReport
+from bot.registry.importers.store import PersonRow, Store, store_for
+from bot.registry.importers.values import IdChecker, parse_date, parse_flag, split_categories, text
+
+COLUMN_ZH = {c.key: c.title for c in ROSTER_COLUMNS}
+
+
+@dataclass
+class _Good:
+    line: int
+    row: PersonRow
+    categories: frozenset[str]
+    recognised_on: dt.date | None
+
+
+class _Places:
+    """Task-table entries matched loosely (PlaceMatcher); places below them created as named."""
+
+    def __init__(self, store: Store, pack: Any) -> None:
+        self.store = store
+        self.locality_id = pack.locality.id
+        self.level = pack.task_table.level  # "town": a county's table; "village": a town's table
+        rows = store.areas(self.locality_id)
+        aliases = {e.name: tuple(e.aliases) for e in pack.task_table.entries}
+        top = [Entry(r[0], r[1], aliases.get(r[1], ())) for r in rows if r[2] is None]
+        self.top = PlaceMatcher(
+            top, level_zh="乡镇" if self.level == "town" else "村（社区）", locality_zh=pack.locality.name_zh
+        )
+        self.children: dict[tuple[int, str], int] = {
+            (r[2], norm(r[1])): r[0] for r in rows if r[2] is not None
+        }
+        self.created = 0
+
+    def resolve(self, town: str, village: str) -> tuple[int | None, str, str]:
+        """(area_id, column key, reason) for a row's place cells."""
+        if self.level == "village":
+            m = self.top.match(village)
+            return m.area_id, "village", m.reason_zh
+        m = self.top.match(town)
+        if m.area_id is None or not village:
+            return m.area_id, "town", m.reason_zh
+        key = (m.area_id, norm(village))
+        area_id = self.children.get(key)
+        if area_id is None:
+            area_id = self.children[key] = self.store.create_area(
+                self.locality_id, m.area_id, "village", key[1]
+            )
+            self.created += 1
+        return area_id, "village", ""
+
+
+class _Categories:
+    def __init__(self, pack: Any) -> None:
+        self.pack = pack
+        self.locality_id = pack.locality.id
+        self._cache: dict[str, tuple[frozenset[str], str]] = {}
+
+    def parse(self, raw: str) -> tuple[frozenset[str], str]:
+        got = self._cache.get(raw)
+        if got is None:
+            got = self._cache[raw] = self._parse(raw)
+        return got
+
+    def _parse(self, raw: str) -> tuple[frozenset[str], str]:
+        from bot.policy import resolve_category
+
+        codes: set[str] = set()
+        for word in split_categories(raw):
+            code = resolve_category(word, self.locality_id)
+            if code is None or self.pack.category(code) is None:
+                names = "、".join(c.name_zh for c in self.pack.categories)
+                where = self.pack.locality.name_zh
+                why = "无法识别" if code is None else f"不是{where}的资助类别"
+                return (
+                    frozenset(),
+                    f"资助类别“{word}”{why}。{where}的资助类别有：{names}；多个类别用“、”分隔，普通居民留空。",
+                )
+            codes.add(code)
+        return frozenset(codes), ""
+
+
+def import_roster(
+    path: str | Path,
+    locality: str,
+    *,
+    engine: Engine | None = None,
+    progress: Progress | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> ImportReport:
+    """Import a roster CSV/XLSX into the registry for `locality` (pack id or Chinese name).
+
+    Raises `ImportFileError` (with `.message_zh`) when the file as a whole cannot be used; bad rows
+    are counted and written to `<file>.errors.csv` instead.
+    """
+    started = time.perf_counter()
+    path = Path(path)
+    pack = pack_for(locality)
+    engine = prepare_engine(engine)
+    place_column = "town" if pack.task_table.level == "town" else "village"
+    table = open_table(path, ROSTER_COLUMNS, ("id_number", "name", "household", place_column))
+    report = ImportReport("roster", path, encoding=table.encoding)
+    sink = ErrorSink(path)
+    try:
+        with engine.begin() as conn:
+            store = store_for(conn)
+            places = _Places(store, pack)
+            categories = _Categories(pack)
+            for chunk in _chunks(table, chunk_rows, progress):
+                _import_chunk(chunk, table, store, places, categories, pack.locality.id, sink, report)
+            store.finish()
+            report.areas_created = places.created
+    except BaseException:
+        sink.discard()
+        raise
+    report.bad = sink.count
+    report.reasons = dict(sink.reasons)
+    report.errors_path = sink.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _chunks(table: Table, size: int, progress: Progress | None):  # noqa: ANN202 - generator of row lists
+    chunk: list[tuple[int, list[Any]]] = []
+    for item in table.rows:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+            if progress:
+                progress(table.position(), table.total)
+    if chunk:
+        yield chunk
+    if progress:
+        progress(table.total or table.position(), table.total)
+
+
+def _cell(cells: list[Any], pos: int | None) -> str:
+    if pos is None or pos >= len(cells):
+        return ""
+    value = cells[pos]
+    if isinstance(value, str) and value.isascii():
+        return value.strip()
+    return text(value)
+
+
+def _import_chunk(
+    chunk: list[tuple[int, list[Any]]],
+    table: Table,
+    store: Store,
+    places: _Places,
+    categories: _Categories,
+    locality_id: str,
+    sink: ErrorSink,
+    report: ImportReport,
+) -> None:
+    col = table.columns
+    i_id, i_name, i_hh, i_rel = col["id_number"], col["name"], col["household"], col.get("relation")
+    i_town, i_village, i_phone = col.get("town"), col.get("village"), col.get("phone")
+    i_cat, i_mig, i_rec = col.get("category"), col.get("migrant"), col.get("recognised_on")
+    checker = IdChecker()
+    good: dict[str, _Good] = {}
+    for line, cells in chunk:
+        if row_is_blank(cells):
+            continue
+        raw_id = _cell(cells, i_id)
+        number, reason = checker.check(raw_id)
+        if reason:
+            sink.add(line, COLUMN_ZH["id_number"], raw_id, reason, is_id=True)
+            continue
+        name = _cell(cells, i_name).replace(" ", "")
+        if not name:
+            sink.add(line, COLUMN_ZH["name"], "", "姓名为空：请填写与身份证一致的姓名。")
+            continue
+        household = _cell(cells, i_hh)
+        if not household:
+            sink.add(line, COLUMN_ZH["household"], "", "户号为空：请填写户号（同一户的成员户号相同）。")
+            continue
+        town, village = _cell(cells, i_town), _cell(cells, i_village)
+        area_id, which, reason = places.resolve(town, village)
+        if area_id is None:
+            sink.add(line, COLUMN_ZH[which], town if which == "town" else village, reason)
+            continue
+        cats: frozenset[str] = frozenset()
+        if i_cat is not None:
+            raw_cat = _cell(cells, i_cat)
+            if raw_cat:
+                cats, reason = categories.parse(raw_cat)
+                if reason:
+                    sink.add(line, COLUMN_ZH["category"], raw_cat, reason)
+                    continue
+        migrant = False
+        if i_mig is not None:
+            raw_mig = _cell(cells, i_mig)
+            flag = parse_flag(raw_mig)
+            if flag is None:
+                sink.add(
+                    line, COLUMN_ZH["migrant"], raw_mig, "外出务工一栏应填“是”或“否”（也可留空表示否）。"
+                )
+                continue
+            migrant = flag
+        recognised_on = None
+        if i_rec is not None and cells[i_rec : i_rec + 1] and _cell(cells, i_rec):
+            recognised_on = parse_date(cells[i_rec])
+            if recognised_on is None:
+                sink.add(line, "认定日期", _cell(cells, i_rec), _bad_date(_cell(cells, i_rec)))
+                continue
+        phone = _cell(cells, i_phone) or None
+        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        row = PersonRow(number, name, household, _cell(cells, i_rel), area_id, phone, migrant, birth)
+        earlier = good.get(number)
+        if earlier is not None:
+            if earlier.row.name != name:
+                sink.add(
+                    line,
+                    COLUMN_ZH["name"],
+                    name,
+                    f"同一身份证号在本文件第 {earlier.line} 行的姓名是“{earlier.row.name}”，与本行不一致：请核对是哪一行写错。",
+                )
+                continue
+            report.unchanged += 1  # an exact repeat: the later row stands for both
+        good[number] = _Good(line, row, cats, recognised_on)
+    if not good:
+        return
+    existing = store.existing_people(list(good))
+    to_write: list[_Good] = []
+    category_changes: list[tuple[_Good, frozenset[str]]] = []
+    for number, g in good.items():
+        old = existing.get(number)
+        if old is None:
+            report.inserted += 1
+            to_write.append(g)
+            if g.categories:
+                category_changes.append((g, frozenset()))
+        elif old.name != g.row.name:
+            sink.add(
+                g.line,
+                COLUMN_ZH["name"],
+                g.row.name,
+                f"该身份证号已登记（或在本文件前面出现）的姓名是“{old.name}”，与本行不一致：同一身份证号不能对应两个姓名，请核对。",
+            )
+        elif old.same_as(g.row, g.categories) and g.recognised_on is None:
+            report.unchanged += 1
+        else:
+            report.updated += 1
+            to_write.append(g)
+            if old.categories != g.categories or g.recognised_on is not None:
+                category_changes.append((g, old.categories))
+    if not to_write:
+        return
+    households: dict[str, int] = {}
+    for g in to_write:
+        # The household sits where its head lives; otherwise where its first listed member does.
+        if g.row.relation == "户主" or g.row.household not in households:
+            households[g.row.household] = g.row.area_id
+    store.upsert_households(locality_id, list(households.items()))
+    report.households_written += len(households)
+    store.upsert_people(locality_id, [g.row for g in to_write])
+    if category_changes:
+        pids = store.person_ids([g.row.id_number for g, _old in category_changes])
+        add: list[tuple[int, str, dt.date | None]] = []
+        remove: list[tuple[int, str]] = []
+        for g, old in category_changes:
+            pid = pids[g.row.id_number]
+            add.extend((pid, code, g.recognised_on) for code in sorted(g.categories - old) or ())
+            if g.recognised_on is not None:
+                add.extend((pid, code, g.recognised_on) for code in sorted(g.categories & old))
+            remove.extend((pid, code) for code in sorted(old - g.categories))
+        store.set_categories(add, remove)
+
+
+def _bad_date(value: str) -> str:
+    return f"日期“{value}”无法识别：请写成 2023-11-05、2023/11/5、20231105 或 2023年11月5日 这样的格式。"
