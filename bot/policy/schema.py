@@ -402,12 +402,11 @@ def _check_help(where: str, help_: Help, standard: Decimal) -> None:
         raise ValueError(
             f"{where}: help.subsidy {help_.subsidy.value} is above the personal contribution {standard}"
         )
-    if help_.kind == "fixed" and help_.personal is not None:
-        if help_.subsidy.value + help_.personal.value != standard:  # type: ignore[union-attr]
-            raise ValueError(
-                f"{where}: subsidy {help_.subsidy.value} + personal {help_.personal.value} != "  # type: ignore[union-attr]
-                f"the personal contribution {standard}"
-            )
+    fixed, stated = help_.subsidy, help_.personal
+    if help_.kind == "fixed" and fixed is not None and stated is not None and fixed.value + stated.value != standard:
+        raise ValueError(
+            f"{where}: subsidy {fixed.value} + personal {stated.value} != the personal contribution {standard}"
+        )
     if help_.kind == "pay_first" and help_.personal is not None and help_.personal.value != standard:
         raise ValueError(f"{where}: pay_first means the person pays the full {standard} first")
     if help_.kind == "full" and help_.subsidy is not None and help_.subsidy.value != standard:
