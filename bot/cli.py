@@ -30,6 +30,7 @@ def version() -> None:
 
 for module in (policy_cmds, registry_cmds, bot_cmds, staff_cmds):
     module.register(app)
+__import__("bot.commands.scheduler_cmds", fromlist=["register"]).register(app)  # scheduler, campaign, outbox
 
 
 if __name__ == "__main__":

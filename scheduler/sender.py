@@ -39,6 +39,7 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, bindparam, text, update
 from sqlmodel import Session
 
+from bot import clock
 from bot.settings import Settings, get_settings
 from scheduler import leases
 from scheduler.models import FAILED, PENDING, SENDING, SENT, SKIPPED, OutboxMessage
@@ -221,7 +222,8 @@ class OutboxSender:
         sql = text(
             f"UPDATE outbox_message SET status = 'sending', claimed_by = :me, claimed_at = :now, "
             f"attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox_message WHERE "
-            f"(status = 'pending' AND not_before <= :now) OR (status = 'sending' AND claimed_at < :stale) "
+            f"((status = 'pending' AND not_before <= :now) OR (status = 'sending' AND claimed_at < :stale)) "
+            f"AND (campaign_id IS NULL OR campaign_id NOT IN (SELECT id FROM campaign WHERE status = 'paused')) "
             f"ORDER BY not_before, id LIMIT :n{lock}) RETURNING {_CLAIM_COLUMNS}"
         ).bindparams(bindparam("now", type_=DateTime()), bindparam("stale", type_=DateTime()))
         with Session(self.engine) as session:
@@ -328,7 +330,7 @@ class OutboxSender:
             from bot.registry.models import ChatLink
         except ImportError:  # registry not installed in a bare outbox test
             return
-        now = utcnow()
+        now = clock.now()  # ChatLink keeps aware Asia/Shanghai timestamps
         with Session(self.engine) as session:
             session.execute(update(ChatLink).where(ChatLink.chat_id == chat_id, ChatLink.active)
                             .values(active=False, ended_at=now))

@@ -1,19 +1,166 @@
-"""Scheduler service: placeholder with the interface `yibao run` uses until the scheduler lands."""
+"""The scheduler service: APScheduler 3 (AsyncIOScheduler) with its jobs in the project database,
+plus the outbox sender, under a single-scheduler lease.
+
+`yibao run` embeds it (`EmbeddedScheduler(settings, bot).start()/shutdown()`); `yibao scheduler` runs
+it as its own process. Only one scheduler may run per database: the `scheduler` lease row is taken
+atomically and renewed by a heartbeat; a second scheduler gets `SchedulerLocked` (one line, Chinese
+and English). The embedded one then runs the bot without a scheduler; `yibao scheduler` exits 2.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot import clock
+from scheduler import leases
+from scheduler.sender import OutboxSender, make_bot, sender_id
+
+log = logging.getLogger(__name__)
+
+LOCK_TTL_SECONDS = 30.0
+HEARTBEAT_SECONDS = 10.0
+
+
+class SchedulerLocked(RuntimeError):
+    """Another scheduler holds the lease on this database."""
+
+    def __init__(self, holder: str | None) -> None:
+        self.holder = holder
+        super().__init__(
+            f"另一个调度器正在使用此数据库（{holder}），本进程不再启动调度器。"
+            f" Another scheduler is already running on this database ({holder}); not starting a second one."
+        )
+
+
+class SchedulerLock:
+    """The `scheduler` lease: acquire once, renew on a heartbeat, release on shutdown."""
+
+    def __init__(self, engine: Engine, holder: str | None = None, ttl: float = LOCK_TTL_SECONDS) -> None:
+        self.engine, self.holder, self.ttl = engine, holder or sender_id(), ttl
+
+    def acquire(self) -> None:
+        with Session(self.engine) as session:
+            ok = leases.acquire(session, leases.SCHEDULER_LOCK, self.holder, self.ttl)
+            session.commit()
+            if not ok:
+                current = leases.holder_of(session, leases.SCHEDULER_LOCK)
+                raise SchedulerLocked(current.holder if current else "?")
+
+    def renew(self) -> bool:
+        with Session(self.engine) as session:
+            ok = leases.acquire(session, leases.SCHEDULER_LOCK, self.holder, self.ttl)
+            session.commit()
+        return ok
+
+    def release(self) -> None:
+        with Session(self.engine) as session:
+            leases.release(session, leases.SCHEDULER_LOCK, self.holder)
+            session.commit()
+
+
+def _localities() -> list[str]:
+    from bot.policy import all_packs
+
+    return sorted({p.locality.id for p in all_packs()})
 
 
 class EmbeddedScheduler:
-    """Runs the reminder jobs and outbox sender inside the bot process (`yibao run`)."""
+    """Runs the reminder jobs and the outbox sender inside an asyncio program."""
 
-    def __init__(self, settings: Any, bot: Any | None = None) -> None:
+    def __init__(self, settings: Any, bot: Any | None = None, *, engine: Engine | None = None,
+                 with_sender: bool = True, localities: list[str] | None = None) -> None:
         self.settings = settings
         self.bot = bot
+        self.engine = engine
+        self.with_sender = with_sender
+        self.localities = localities
+        self.scheduler: Any = None
+        self.sender: OutboxSender | None = None
+        self.lock: SchedulerLock | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._own_bot = False
+        self.running = False
 
-    async def start(self) -> None:
-        return None
+    async def start(self, *, raise_if_locked: bool = False) -> None:
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        from bot.registry.db import ensure_schema, get_engine
+        from scheduler.jobs import MISFIRE_GRACE_SECONDS, register_jobs
+
+        if self.engine is None:
+            self.engine = get_engine(self.settings.database_url)
+        ensure_schema(self.engine)
+        self.lock = SchedulerLock(self.engine)
+        try:
+            self.lock.acquire()
+        except SchedulerLocked as e:
+            if raise_if_locked:
+                raise
+            log.warning("%s", e)
+            return
+        self.scheduler = AsyncIOScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=self.engine)},
+            job_defaults={"coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS, "max_instances": 1},
+            timezone=clock.TZ,
+        )
+        self.scheduler.start()
+        ids = register_jobs(self.scheduler, self.localities if self.localities is not None else _localities())
+        log.info("scheduler started (%s): %d jobs", self.lock.holder, len(ids))
+        self._tasks.append(asyncio.create_task(self._heartbeat(), name="scheduler-heartbeat"))
+        if self.with_sender:
+            bot = self.bot
+            if bot is None and self.settings.bot_token:
+                bot, self._own_bot = make_bot(self.settings), True
+            if bot is not None:
+                self.sender = OutboxSender(self.engine, bot, settings=self.settings)
+                self._tasks.append(asyncio.create_task(self.sender.run(), name="outbox-sender"))
+            else:
+                log.warning("no BOT_TOKEN: reminders are queued but not sent by this process")
+        self.running = True
+
+    async def _heartbeat(self) -> None:
+        assert self.lock is not None
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                ok = await asyncio.to_thread(self.lock.renew)
+            except Exception:  # noqa: BLE001 - a database hiccup: try again next beat, lease has slack
+                log.exception("scheduler heartbeat failed")
+                continue
+            if not ok:
+                log.error("scheduler lease lost to another process; stopping jobs here")
+                if self.scheduler is not None:
+                    self.scheduler.shutdown(wait=False)
+                    self.scheduler = None
+                return
+
+    async def wait(self) -> None:
+        """Until the sender or heartbeat ends (standalone process)."""
+        if self._tasks:
+            await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
 
     async def shutdown(self) -> None:
-        return None
+        if self.sender is not None:
+            self.sender.stop()
+        for task in self._tasks:
+            if task.get_name() != "outbox-sender":
+                task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+        if self.lock is not None and self.running:
+            self.lock.release()
+        if self._own_bot and self.sender is not None:
+            await self.sender.bot.session.close()
+        self.running = False
