@@ -87,8 +87,10 @@ def _quote_errors(pack: PolicyPack, label: str, sources_dir: Path | None) -> lis
     for path, cited in iter_cited(pack):
         text = texts.get(cited.doc)
         if text is not None and squash(cited.quote) not in text:
-            errors.append(f"{label}: {path}.quote: quote not found in {pack.documents[cited.doc].source}: "
-                          f"{cited.quote[:40]!r}")
+            errors.append(
+                f"{label}: {path}.quote: quote not found in {pack.documents[cited.doc].source}: "
+                f"{cited.quote[:40]!r}"
+            )
     return errors
 
 

@@ -21,6 +21,7 @@ RefundReason = Literal["death", "duplicate", "employee_insurance", "other_city",
 LateReason = Literal["new_aid", "veteran", "released", "cross_system", "mental", "aid_break"]
 HelpKind = Literal["full", "fixed", "percentage", "paid_by", "pay_first", "none", "not_stated"]
 
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -94,7 +95,9 @@ class Financing(Strict):
         if self.government_split:
             split = sum(s.value for s in self.government_split)
             if split != self.government.value:
-                raise ValueError(f"government_split adds up to {split}, not government {self.government.value}")
+                raise ValueError(
+                    f"government_split adds up to {split}, not government {self.government.value}"
+                )
         if self.total is not None and self.total.value != self.government.value + self.personal.value:
             raise ValueError(
                 f"total {self.total.value} != government {self.government.value} + personal {self.personal.value}"
@@ -327,7 +330,9 @@ class TaskTable(Strict):
         if self.registered_population_total is not None:
             pop = sum(e.registered_population or 0 for e in self.entries)
             if pop != self.registered_population_total.value:
-                raise ValueError(f"registered populations add up to {pop}, not {self.registered_population_total.value}")
+                raise ValueError(
+                    f"registered populations add up to {pop}, not {self.registered_population_total.value}"
+                )
         return self
 
 
@@ -403,14 +408,21 @@ def _check_help(where: str, help_: Help, standard: Decimal) -> None:
             f"{where}: help.subsidy {help_.subsidy.value} is above the personal contribution {standard}"
         )
     fixed, stated = help_.subsidy, help_.personal
-    if help_.kind == "fixed" and fixed is not None and stated is not None and fixed.value + stated.value != standard:
+    if (
+        help_.kind == "fixed"
+        and fixed is not None
+        and stated is not None
+        and fixed.value + stated.value != standard
+    ):
         raise ValueError(
             f"{where}: subsidy {fixed.value} + personal {stated.value} != the personal contribution {standard}"
         )
     if help_.kind == "pay_first" and help_.personal is not None and help_.personal.value != standard:
         raise ValueError(f"{where}: pay_first means the person pays the full {standard} first")
     if help_.kind == "full" and help_.subsidy is not None and help_.subsidy.value != standard:
-        raise ValueError(f"{where}: full help of {help_.subsidy.value} != the personal contribution {standard}")
+        raise ValueError(
+            f"{where}: full help of {help_.subsidy.value} != the personal contribution {standard}"
+        )
 
 
 def iter_cited(obj: object, path: str = "") -> list[tuple[str, Cited]]:

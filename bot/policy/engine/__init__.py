@@ -1,13 +1,34 @@
 """The policy engine: pure functions answering residents' questions from the locality's policy pack.
 
 No I/O per call (packs are loaded and validated once per process); the date asked about is always
-passed in (`on` / `paid_on`), never read from a clock here.
+passed in (`on` / `paid_on`), never read from a clock here. `loc` is a locality id (or Chinese name)
+or a PolicyPack. Every answer is an `Answer`: ok/refusal, figures, explanation_zh, citations, trace.
 """
 
 from __future__ import annotations
 
 from bot.policy.engine.amount import amount
 from bot.policy.engine.answers import Answer, Citation, SubsidyShare
+from bot.policy.engine.dates import benefit_start, deadline
+from bot.policy.engine.eligibility import eligibility
+from bot.policy.engine.info import contacts, explain_pay_first, payment_info, summary
 from bot.policy.engine.person import Person
+from bot.policy.engine.refund import REASONS_ZH as REFUND_REASONS
+from bot.policy.engine.refund import refund
 
-__all__ = ["Answer", "Citation", "Person", "SubsidyShare", "amount"]
+__all__ = [
+    "REFUND_REASONS",
+    "Answer",
+    "Citation",
+    "Person",
+    "SubsidyShare",
+    "amount",
+    "benefit_start",
+    "contacts",
+    "deadline",
+    "eligibility",
+    "explain_pay_first",
+    "payment_info",
+    "refund",
+    "summary",
+]

@@ -47,8 +47,9 @@ def help_citations(pack: PolicyPack, help_: Help) -> list[Citation]:
     return out
 
 
-def _candidates(pack: PolicyPack, person: Person, on: dt.date, citations: list[Citation],
-                trace: list[str]) -> tuple[list[Candidate], list[str], list[str]]:
+def _candidates(
+    pack: PolicyPack, person: Person, on: dt.date, citations: list[Citation], trace: list[str]
+) -> tuple[list[Candidate], list[str], list[str]]:
     standard = pack.financing.personal.value
     found: list[Candidate] = []
     not_listed: list[str] = []
@@ -65,7 +66,9 @@ def _candidates(pack: PolicyPack, person: Person, on: dt.date, citations: list[C
         if cutoff is not None and person.category_recognised_on is not None:
             citations.append(cite(pack, cutoff))
             if person.category_recognised_on > cutoff.value:
-                trace.append(f"category {code}: recognised {person.category_recognised_on} after {cutoff.value}")
+                trace.append(
+                    f"category {code}: recognised {person.category_recognised_on} after {cutoff.value}"
+                )
                 notes.append(f"{name}是在集中缴费期结束后认定的，当年不享受资助。")
                 continue
             trace.append(f"category {code}: recognised {person.category_recognised_on}, within the period")
@@ -77,11 +80,23 @@ def _candidates(pack: PolicyPack, person: Person, on: dt.date, citations: list[C
             trace.append("age unknown: age rules not applied")
             notes.append("本地对老年人有缴费减免；告诉我出生日期可以算得更准。")
         else:
-            trace.append(f"age {age} on {on} (age taken on the payment date: {pack.age_rules.reference_note})")
+            trace.append(
+                f"age {age} on {on} (age taken on the payment date: {pack.age_rules.reference_note})"
+            )
+            # Cite the age bands even when none applies: they are why the age did (not) lower the amount.
+            citations.extend(cite(pack, r.help.basis) for r in pack.age_rules.rules)
             for i, rule in enumerate(pack.age_rules.rules):
                 if age >= rule.min_age and (rule.max_age is None or age <= rule.max_age):
-                    found.append(Candidate(rule.id, rule.name_zh, rule.help, len(pack.categories) + i,
-                                           _subsidy(rule.help, standard), standard))
+                    found.append(
+                        Candidate(
+                            rule.id,
+                            rule.name_zh,
+                            rule.help,
+                            len(pack.categories) + i,
+                            _subsidy(rule.help, standard),
+                            standard,
+                        )
+                    )
     return found, not_listed, notes
 
 
@@ -93,7 +108,10 @@ def amount(loc: Loc, person: Person, on: dt.date) -> Answer:
     fin = pack.financing
     standard, gov = fin.personal.value, fin.government.value
     citations = [cite(pack, fin.personal), cite(pack, fin.government)]
-    trace = [f"pack {pack.locality.id}-{pack.coverage_year}", f"personal standard {standard}, government {gov}"]
+    trace = [
+        f"pack {pack.locality.id}-{pack.coverage_year}",
+        f"personal standard {standard}, government {gov}",
+    ]
     if fin.total is not None:
         total, derived = fin.total.value, False
         citations.insert(0, cite(pack, fin.total))
@@ -111,14 +129,23 @@ def amount(loc: Loc, person: Person, on: dt.date) -> Answer:
     if unknown and (best is None or best.net > 0):
         names = "、".join(c.name_zh for c in unknown)
         where = "、".join(dict.fromkeys(c.help.basis.locator for c in unknown))
-        reason = (f"文件（{where}）对{names}只写了“按部门职责规定落实”，没有写具体金额，"
-                  "无法算出您要缴多少。请咨询镇医保办或村干部。")
-        return refuse("amount", reason, pack, citations=[cite(pack, c.help.basis) for c in unknown],
-                      trace=[*trace, f"amount not stated for {[c.key for c in unknown]}"])
+        reason = (
+            f"文件（{where}）对{names}只写了“按部门职责规定落实”，没有写具体金额，"
+            "无法算出您要缴多少。请咨询镇医保办或村干部。"
+        )
+        return refuse(
+            "amount",
+            reason,
+            pack,
+            citations=[cite(pack, c.help.basis) for c in unknown],
+            trace=[*trace, f"amount not stated for {[c.key for c in unknown]}"],
+        )
     if pack.combination.cite is not None and len(found) > 1:
         citations.append(cite(pack, pack.combination.cite))
     if len(found) > 1:
-        trace.append(f"combination {pack.combination.rule}: candidates {[(c.key, str(c.net)) for c in found]}")
+        trace.append(
+            f"combination {pack.combination.rule}: candidates {[(c.key, str(c.net)) for c in found]}"
+        )
 
     aid = best if best is not None and best.subsidy and best.subsidy > 0 else None
     subsidy = aid.subsidy if aid else Decimal(0)
@@ -130,8 +157,9 @@ def amount(loc: Loc, person: Person, on: dt.date) -> Answer:
     if aid:
         payers = aid.help.payers
         for p in payers:
-            shares.append(SubsidyShare(p.name, (subsidy * p.percent / 100).quantize(Decimal("0.01")),
-                                       "personal_aid"))
+            shares.append(
+                SubsidyShare(p.name, (subsidy * p.percent / 100).quantize(Decimal("0.01")), "personal_aid")
+            )
         if not payers:
             shares.append(SubsidyShare("文件未写明资助方", subsidy, "personal_aid"))
         trace.append(f"winner {aid.key} ({aid.help.kind}): subsidy {subsidy}")
@@ -171,15 +199,26 @@ def _gov_shares(pack: PolicyPack) -> list[SubsidyShare]:
     return [SubsidyShare("各级财政补助", fin.government.value, "government")]
 
 
-def _explain(pack: PolicyPack, aid: Candidate | None, personal: Decimal, subsidy: Decimal, total: Decimal,
-             gov: Decimal, set_aside: tuple[str, ...], not_listed: list[str], notes: list[str]) -> str:
+def _explain(
+    pack: PolicyPack,
+    aid: Candidate | None,
+    personal: Decimal,
+    subsidy: Decimal,
+    total: Decimal,
+    gov: Decimal,
+    set_aside: tuple[str, ...],
+    not_listed: list[str],
+    notes: list[str],
+) -> str:
     vocab = vocabulary()
     at_least = "不低于" if pack.financing.government_at_least else ""
     if aid is None:
         first = f"{head(pack)}：每人缴{yuan(personal)}。"
     elif aid.help.kind == "pay_first":
-        first = (f"{head(pack)}：{aid.name_zh}先缴{yuan(personal)}，之后补助{yuan(subsidy)}"
-                 f"（先缴后补），实际负担{yuan(personal - subsidy)}。")
+        first = (
+            f"{head(pack)}：{aid.name_zh}先缴{yuan(personal)}，之后补助{yuan(subsidy)}"
+            f"（先缴后补），实际负担{yuan(personal - subsidy)}。"
+        )
     elif personal == 0:
         first = f"{head(pack)}：{aid.name_zh}个人不用缴费（{yuan(subsidy)}由政府承担）。"
     else:
@@ -187,7 +226,9 @@ def _explain(pack: PolicyPack, aid: Candidate | None, personal: Decimal, subsidy
     second = f"筹资标准每人{yuan(total)}，财政补助{at_least}{yuan(gov)}。"
     third = None
     if set_aside:
-        names = "、".join(vocab[k].name_zh if k in vocab else k for k in set_aside if not k.startswith("age_"))
+        names = "、".join(
+            vocab[k].name_zh if k in vocab else k for k in set_aside if not k.startswith("age_")
+        )
         third = "有多种身份时只按最优惠的一项算，不叠加" + (f"（未采用：{names}）。" if names else "。")
     missing = "、".join(vocab[k].name_zh for k in not_listed if k in vocab)
     fourth = " ".join([*(f"文件未列{missing}的资助。" for _ in [0] if missing), *notes]) or None

@@ -41,8 +41,10 @@ def select_pack(loc: Loc, on: dt.date) -> PolicyPack | str:
     covering = [p for p in packs if window(p)[0] <= on <= window(p)[1]]
     if not covering:
         years = "、".join(f"{p.coverage_year}年度" for p in packs)
-        return (f"{base.locality.name_zh}目前只收录了{years}的政策，{zh_date(on)}对应的年度还没有收录，"
-                "不能给出金额或日期。请以当地最新通知为准。")
+        return (
+            f"{base.locality.name_zh}目前只收录了{years}的政策，{zh_date(on)}对应的年度还没有收录，"
+            "不能给出金额或日期。请以当地最新通知为准。"
+        )
     opened = [p for p in covering if opens(p) <= on]
     return opened[-1] if opened else covering[0]
 
@@ -68,8 +70,14 @@ def head(pack: PolicyPack) -> str:
     return f"{pack.locality.name_zh}{pack.coverage_year}年度"
 
 
-def refuse(question: str, reason: str, pack: PolicyPack | None = None, *, citations: list[Citation] | None = None,
-           trace: list[str] | None = None) -> Answer:
+def refuse(
+    question: str,
+    reason: str,
+    pack: PolicyPack | None = None,
+    *,
+    citations: list[Citation] | None = None,
+    trace: list[str] | None = None,
+) -> Answer:
     return Answer(
         question=question,
         ok=False,
