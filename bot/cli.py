@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.commands import bot_cmds, policy_cmds, registry_cmds, staff_cmds
+from bot.commands import bot_cmds, import_cmds, policy_cmds, registry_cmds, staff_cmds
 
 app = typer.Typer(
     name="yibao",
@@ -28,7 +28,7 @@ def version() -> None:
     typer.echo(_v("yibao-bot"))
 
 
-for module in (policy_cmds, registry_cmds, bot_cmds, staff_cmds):
+for module in (policy_cmds, registry_cmds, import_cmds, bot_cmds, staff_cmds):
     module.register(app)
 __import__("bot.commands.scheduler_cmds", fromlist=["register"]).register(app)  # scheduler, campaign, outbox
 

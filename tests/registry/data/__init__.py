@@ -1,0 +1,1 @@
+"""Fixture builders for the importer tests (generated ID numbers, not real people)."""
