@@ -8,6 +8,84 @@ import contextlib
 import typer
 
 
+def _settings_or_exit():  # noqa: ANN202
+    from bot.logs import setup_logging
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    setup_logging(settings.log_level)
+    return settings
+
+
+def _token_or_exit(settings) -> None:  # noqa: ANN001
+    """Check BOT_TOKEN before touching the network or the database: one clear line, exit code 2."""
+    from bot.app import TokenError, check_token
+
+    try:
+        check_token(settings.bot_token)
+    except TokenError as e:
+        typer.echo(e.message, err=True)
+        raise typer.Exit(2) from None
+
+
+def run(
+    no_scheduler: bool = typer.Option(False, "--no-scheduler", help="不在本进程运行提醒调度（另用 yibao scheduler）"),
+) -> None:
+    """Run the bot with long polling (one process: SQLite, in-memory FSM, in-process scheduler)."""
+    from bot.app import run_polling
+
+    settings = _settings_or_exit()
+    _token_or_exit(settings)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_polling(settings, with_scheduler=not no_scheduler))
+
+
+def webhook(
+    host: str | None = typer.Option(None, "--host", help="listen address (default WEBHOOK_HOST)"),
+    port: int | None = typer.Option(None, "--port", help="listen port (default WEBHOOK_PORT)"),
+    path: str | None = typer.Option(None, "--path", help="URL path (default WEBHOOK_PATH)"),
+    set_webhook: str | None = typer.Option(
+        None, "--set-webhook", help="public HTTPS URL to register with Telegram (only one process should)"
+    ),
+) -> None:
+    """Serve the bot over a webhook (aiohttp); with REDIS_URL several processes share FSM state."""
+    from bot.app import run_webhook
+
+    settings = _settings_or_exit()
+    updates = {k: v for k, v in (("webhook_host", host), ("webhook_port", port), ("webhook_path", path)) if v}
+    if updates:
+        settings = settings.model_copy(update=updates)
+    _token_or_exit(settings)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_webhook(settings, set_webhook_url=set_webhook))
+
+
+def chat(
+    locality: str | None = typer.Option(None, "--locality", help="预设地区，例如 wuhe、taoyuan、tengzhou、tanghe"),
+    staff: str | None = typer.Option(
+        None, "--staff", help="以工作人员身份试用：county-admin | town-official | village-cadre"
+    ),
+    area: str | None = typer.Option(None, "--area", help="工作人员所在乡镇或村的名称（默认取第一个）"),
+    user_id: int = typer.Option(10001, "--user-id", help="终端用户的聊天 id"),
+) -> None:
+    """Talk to the bot in this terminal (no token needed); demo data is generated on first use."""
+    import logging
+
+    from bot.terminal import TerminalError, run_terminal
+
+    settings = _settings_or_exit()
+    if settings.log_level.upper() not in ("DEBUG",):
+        # The terminal is the conversation: keep routine log lines (migrations, update timings) out of it.
+        logging.getLogger().setLevel(logging.WARNING)
+    try:
+        asyncio.run(run_terminal(settings, locality=locality, staff_role=staff, area=area, user_id=user_id))
+    except TerminalError as e:
+        typer.echo(e.message, err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        pass
+
+
 def fake_api(
     port: int = typer.Option(8081, "--port", help="TCP port on 127.0.0.1 (0 = any free port)"),
     host: str = typer.Option("127.0.0.1", "--host"),
@@ -32,4 +110,7 @@ def fake_api(
 
 def register(root: typer.Typer) -> None:
     """Attach this subsystem's commands to the root app."""
+    root.command("run")(run)
+    root.command("webhook")(webhook)
+    root.command("chat")(chat)
     root.command("fake-api")(fake_api)

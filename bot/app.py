@@ -1,0 +1,208 @@
+"""Dispatcher assembly and the two ways of serving it (long polling, webhook).
+
+`build_dispatcher` is the one place routers and middlewares are wired, so `yibao run`,
+`yibao webhook`, the terminal chat and the tests all run the same bot.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.base import BaseSession
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.types import BotCommand
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Contract order (docs/architecture.md): staff commands before the resident router, whose
+# catch-all fallback must come last.
+ROUTER_MODULES = ("handlers.admin", "handlers.staff", "handlers.resident")
+
+BOT_COMMANDS = (
+    ("start", "开始，选择您所在的地区"),
+    ("menu", "常见问题菜单"),
+    ("help", "使用说明和提问示例"),
+    ("unsubscribe", "取消缴费提醒"),
+    ("stop", "停止所有提醒"),
+)
+
+
+class TokenError(Exception):
+    """BOT_TOKEN missing or malformed; `message` is the one line shown to the operator."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def check_token(token: str | None) -> str:
+    """The token, stripped, or TokenError with a clear line (never echoing the token: it is a secret)."""
+    from aiogram.utils.token import TokenValidationError, validate_token
+
+    if not token or not token.strip():
+        raise TokenError(
+            "未设置 BOT_TOKEN：请在环境变量或 .env 中设置从 @BotFather 获得的令牌"
+            "（形如 123456789:AAE...）；不用令牌试用请运行 yibao chat。"
+        )
+    token = token.strip()
+    try:
+        validate_token(token)
+    except TokenValidationError:
+        raise TokenError(
+            "BOT_TOKEN 格式不正确：应为“数字:字母数字串”（形如 123456789:AAE...），请检查是否复制完整。"
+        ) from None
+    return token
+
+
+def make_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot:
+    """A Bot for settings.bot_token, talking to settings.telegram_api_base when set.
+
+    Raises TokenError before any network or database work."""
+    token = check_token(settings.bot_token)
+    if session is None:
+        from aiogram.client.session.aiohttp import AiohttpSession
+        from aiogram.client.telegram import TelegramAPIServer
+
+        base = (settings.telegram_api_base or "").rstrip("/")
+        session = AiohttpSession(api=TelegramAPIServer.from_base(base)) if base else AiohttpSession()
+    return Bot(token, session=session)
+
+
+def _routers() -> list[Router]:
+    routers = []
+    for name in ROUTER_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as e:
+            # Subsystems land independently; a missing one must not stop the others.
+            log.warning("router module %s unavailable: %s", name, e)
+            continue
+        router = getattr(module, "router", None)
+        if not isinstance(router, Router):
+            log.warning("router module %s has no router", name)
+            continue
+        # Routers are module-level singletons and aiogram lets a router have only one parent;
+        # a process that builds a second dispatcher (tests, benchmarks) detaches them first.
+        router._parent_router = None
+        routers.append(router)
+    return routers
+
+
+def build_dispatcher(
+    settings: Settings,
+    *,
+    storage: BaseStorage | None = None,
+    engine: Any = None,
+    events_isolation: BaseEventIsolation | None = None,
+    flood_guard: bool = True,
+) -> Dispatcher:
+    """The bot: routers in contract order behind the update middlewares.
+
+    `engine` defaults to `bot.registry.db.open_db(settings)` (schema migrated, localities seeded);
+    `storage` to MemoryStorage (one process). Pass a RedisStorage and its isolation for several processes.
+    """
+    from handlers.middlewares import setup_middlewares
+
+    if engine is None:
+        from bot.registry.db import open_db
+
+        engine = open_db(settings)
+    dp = Dispatcher(storage=storage or MemoryStorage(), events_isolation=events_isolation)
+    setup_middlewares(dp, settings, engine, flood_guard=flood_guard)
+    dp.include_routers(*_routers())
+    return dp
+
+
+def make_storage(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
+    """FSM storage and event isolation: Redis (shared by several processes) when REDIS_URL is set,
+    else in-memory with per-chat locks."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.base import DefaultKeyBuilder
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        storage = RedisStorage.from_url(settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True))
+        return storage, storage.create_isolation()
+    return MemoryStorage(), SimpleEventIsolation()
+
+
+async def set_bot_commands(bot: Bot) -> None:
+    """Publish the command menu; a failure here is logged, not fatal."""
+    try:
+        await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in BOT_COMMANDS])
+    except Exception as e:  # noqa: BLE001 - the bot works without a menu
+        log.warning("setMyCommands failed: %s", e)
+
+
+async def run_polling(settings: Settings, *, with_scheduler: bool = True) -> None:
+    """`yibao run`: long polling in one process, the scheduler alongside (the embedded default)."""
+    bot = make_bot(settings)
+    storage, isolation = make_storage(settings)
+    dp = build_dispatcher(settings, storage=storage, events_isolation=isolation)
+    scheduler = None
+    if with_scheduler:
+        from scheduler.service import EmbeddedScheduler
+
+        scheduler = EmbeddedScheduler(settings, bot)
+        await scheduler.start()
+    try:
+        await set_bot_commands(bot)
+        await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types(), polling_timeout=10)
+    finally:
+        if scheduler is not None:
+            await scheduler.shutdown()
+        await storage.close()
+        await bot.session.close()
+
+
+def build_webhook_app(settings: Settings, *, dp: Dispatcher, bot: Bot) -> Any:
+    """The aiohttp application serving `dp` at settings.webhook_path, checking the secret header."""
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    from aiohttp import web
+
+    app = web.Application()
+    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=settings.webhook_secret).register(
+        app, path=settings.webhook_path
+    )
+
+    async def health(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    app.router.add_get("/healthz", health)
+    setup_application(app, dp, bot=bot)
+    return app
+
+
+async def run_webhook(settings: Settings, *, set_webhook_url: str | None = None) -> None:
+    """`yibao webhook`: serve the dispatcher over HTTP; several processes may share one token.
+
+    The process registers the webhook with Telegram only when asked (`set_webhook_url`): with several
+    processes behind a load balancer exactly one deployment step should do that."""
+    from aiohttp import web
+
+    bot = make_bot(settings)
+    storage, isolation = make_storage(settings)
+    dp = build_dispatcher(settings, storage=storage, events_isolation=isolation)
+    app = build_webhook_app(settings, dp=dp, bot=bot)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+    await site.start()
+    log.info("webhook listening on http://%s:%s%s", settings.webhook_host, settings.webhook_port,
+             settings.webhook_path)
+    try:
+        if set_webhook_url:
+            await bot.set_webhook(set_webhook_url, secret_token=settings.webhook_secret,
+                                  allowed_updates=dp.resolve_used_update_types())
+            await set_bot_commands(bot)
+        import asyncio
+
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()  # runs the dispatcher's shutdown hooks (closes the bot session)
+        await storage.close()
