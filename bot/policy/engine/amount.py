@@ -104,7 +104,7 @@ def amount(loc: Loc, person: Person, on: dt.date) -> Answer:
     """What the person pays for the coverage year that `on` falls in."""
     pack = select_pack(loc, on)
     if isinstance(pack, str):
-        return refuse("amount", pack, trace=[f"no pack for {loc!r} on {on}"])
+        return refuse("amount", pack, trace=[f"no pack for {loc!r} on {on}"], locality=loc)
     fin = pack.financing
     standard, gov = fin.personal.value, fin.government.value
     citations = [cite(pack, fin.personal), cite(pack, fin.government)]
@@ -129,10 +129,7 @@ def amount(loc: Loc, person: Person, on: dt.date) -> Answer:
     if unknown and (best is None or best.net > 0):
         names = "、".join(c.name_zh for c in unknown)
         where = "、".join(dict.fromkeys(c.help.basis.locator for c in unknown))
-        reason = (
-            f"文件（{where}）对{names}只写了“按部门职责规定落实”，没有写具体金额，"
-            "无法算出您要缴多少。请咨询镇医保办或村干部。"
-        )
+        reason = f"文件（{where}）没有写{names}的具体资助金额，无法算出您要缴多少。请咨询镇医保办或村干部。"
         return refuse(
             "amount",
             reason,
@@ -223,7 +220,10 @@ def _explain(
         first = f"{head(pack)}：{aid.name_zh}个人不用缴费（{yuan(subsidy)}由政府承担）。"
     else:
         first = f"{head(pack)}：{aid.name_zh}个人缴{yuan(personal)}，资助{yuan(subsidy)}。"
-    second = f"筹资标准每人{yuan(total)}，财政补助{at_least}{yuan(gov)}。"
+    if pack.financing.total is None:  # the document gives no total: do not present a derived one as stated
+        second = f"财政补助每人{at_least}{yuan(gov)}，个人缴费标准{yuan(pack.financing.personal.value)}。"
+    else:
+        second = f"筹资标准每人{yuan(total)}，财政补助{at_least}{yuan(gov)}。"
     third = None
     if set_aside:
         names = "、".join(

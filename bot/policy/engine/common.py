@@ -8,6 +8,7 @@ from decimal import Decimal
 from bot.policy.engine.answers import Answer, Citation
 from bot.policy.loader import get_pack, packs_for
 from bot.policy.schema import Cited, PolicyPack
+from bot.policy.vocab import squash
 
 Loc = str | PolicyPack
 
@@ -54,7 +55,21 @@ def cite(pack: PolicyPack, cited: Cited) -> Citation:
 
 
 def uniq(citations: list[Citation]) -> tuple[Citation, ...]:
-    return tuple(dict.fromkeys(citations))
+    """Drop repeats, and a quote already contained in a longer quote of the same clause."""
+    seen = list(dict.fromkeys(citations))
+    keep = []
+    for c in seen:
+        inner = squash(c.quote)
+        if not any(
+            o is not c
+            and o.locator == c.locator
+            and o.document == c.document
+            and inner in squash(o.quote)
+            and len(squash(o.quote)) > len(inner)
+            for o in seen
+        ):
+            keep.append(c)
+    return tuple(keep)
 
 
 def yuan(value: Decimal) -> str:
@@ -77,12 +92,16 @@ def refuse(
     *,
     citations: list[Citation] | None = None,
     trace: list[str] | None = None,
+    locality: Loc | None = None,
 ) -> Answer:
+    if pack is None and isinstance(locality, str):
+        known = get_pack(locality)
+        locality = known.locality.id if known else locality
     return Answer(
         question=question,
         ok=False,
         refusal=reason,
-        locality=pack.locality.id if pack else None,
+        locality=pack.locality.id if pack else (locality if isinstance(locality, str) else None),
         coverage_year=pack.coverage_year if pack else None,
         explanation_zh=reason,
         citations=uniq(citations or []),

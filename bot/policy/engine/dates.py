@@ -41,7 +41,7 @@ def deadline(loc: Loc, person: Person, on: dt.date) -> Answer:
     """The deadline that applies to this person, days left on `on`, and what missing it means."""
     pack = select_pack(loc, on)
     if isinstance(pack, str):
-        return refuse("deadline", pack, trace=[f"no pack for {loc!r} on {on}"])
+        return refuse("deadline", pack, trace=[f"no pack for {loc!r} on {on}"], locality=loc)
     d = pack.dates
     col = d.collection
     citations: list[Citation] = [cite(pack, col)]
@@ -135,7 +135,7 @@ def benefit_start(loc: Loc, person: Person, paid_on: dt.date) -> Answer:
     """From a payment date, the day benefits start and the rule that set it."""
     pack = select_pack(loc, paid_on)
     if isinstance(pack, str):
-        return refuse("benefit_start", pack, trace=[f"no pack for {loc!r} on {paid_on}"])
+        return refuse("benefit_start", pack, trace=[f"no pack for {loc!r} on {paid_on}"], locality=loc)
     found = _benefit_rule(pack, person, paid_on)
     if isinstance(found, Answer):
         return found

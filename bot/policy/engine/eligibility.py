@@ -40,7 +40,7 @@ def eligibility(loc: Loc, person: Person, on: dt.date) -> Answer:
     """May this person enroll in this locality's resident insurance, and under which group."""
     pack = select_pack(loc, on)
     if isinstance(pack, str):
-        return refuse("eligibility", pack, trace=[f"no pack for {loc!r} on {on}"])
+        return refuse("eligibility", pack, trace=[f"no pack for {loc!r} on {on}"], locality=loc)
     trace = [f"pack {pack.locality.id}-{pack.coverage_year}"]
     hukou = True if person.hukou_local is None else person.hukou_local
     if person.hukou_local is None:

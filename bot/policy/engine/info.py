@@ -148,7 +148,7 @@ def summary(loc: Loc, on: dt.date) -> Answer:
     """One short paragraph: standard personal amount, the period, the benefit year."""
     pack = select_pack(loc, on) if not isinstance(loc, PolicyPack) else loc
     if isinstance(pack, str):
-        return refuse("summary", pack, trace=[f"no pack for {loc!r} on {on}"])
+        return refuse("summary", pack, trace=[f"no pack for {loc!r} on {on}"], locality=loc)
     fin, d = pack.financing, pack.dates
     col = d.collection
     total = fin.total.value if fin.total else fin.government.value + fin.personal.value

@@ -27,7 +27,7 @@ def refund(loc: Loc, person: Person, on: dt.date, reason: str) -> Answer:
         )
     pack = select_pack(loc, on)
     if isinstance(pack, str):
-        return refuse("refund", pack, trace=[f"no pack for {loc!r} on {on}"])
+        return refuse("refund", pack, trace=[f"no pack for {loc!r} on {on}"], locality=loc)
     trace = [f"pack {pack.locality.id}-{pack.coverage_year}", f"reason {reason} on {on}"]
     why = REASONS_ZH[reason]
     if pack.refunds is None:
