@@ -51,6 +51,9 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # Where staff reports (XLSX lists, PNG charts) are written before they are sent
+    reports_dir: Path = Path("var") / "reports"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

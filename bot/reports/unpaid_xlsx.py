@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -29,22 +30,27 @@ def _get(obj: Any, *names: str, default: Any = "") -> Any:
 def write_unpaid_xlsx(households: Iterable[Any], path: str | Path, title: str) -> Path:
     """Write households (lookup.HouseholdUnpaid-like) to path; returns the path.
 
-    Written to a temporary name and renamed, so a crash never leaves a half-written file behind.
+    Streams rows (openpyxl write-only mode) so a whole town's list stays fast and small in memory,
+    and writes to a temporary name then renames, so a crash never leaves a half-written file.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = Workbook(write_only=False)
-    ws = wb.active
-    ws.title = "未缴费名单"
-    ws.append([title])
-    ws["A1"].font = Font(bold=True, size=13)
-    ws.append(list(HEADERS))
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("未缴费名单")
     for col, width in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
-        cell = ws.cell(row=2, column=col)
+    ws.freeze_panes = "A3"
+    title_cell = WriteOnlyCell(ws, value=title)
+    title_cell.font = Font(bold=True, size=13)
+    ws.append([title_cell])
+    header = []
+    for name in HEADERS:
+        cell = WriteOnlyCell(ws, value=name)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         cell.alignment = Alignment(horizontal="center")
+        header.append(cell)
+    ws.append(header)
     n_households = n_people = 0
     for hh in households:
         n_households += 1
@@ -59,7 +65,6 @@ def write_unpaid_xlsx(households: Iterable[Any], path: str | Path, title: str) -
             ])
     ws.append([])
     ws.append([f"合计：{n_households} 户，{n_people} 人未缴费"])
-    ws.freeze_panes = "A3"
     tmp = path.with_name(path.name + ".tmp")
     wb.save(tmp)
     tmp.replace(path)
