@@ -43,3 +43,15 @@ def pack_for(locality: str, year: int | None = None) -> Any:
 
 def row_is_blank(cells: list[Any]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+
+
+def cell(cells: list[Any], pos: int | None) -> str:
+    """The text of one cell (NFKC, trimmed), '' when the row is short or the column absent."""
+    from bot.registry.importers.values import text
+
+    if pos is None or pos >= len(cells):
+        return ""
+    value = cells[pos]
+    if isinstance(value, str) and value.isascii():
+        return value.strip()
+    return text(value)

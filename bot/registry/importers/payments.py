@@ -10,8 +10,9 @@ of the coverage year, and not after today), and an amount that fits the policy:
   reimbursed later, 先缴后补, or whose category was recognised after they paid).
 
 When the engine cannot name a figure for the person (the document gives no amount for a category)
-any amount between 0.01 and the full standard is accepted. When there is no policy pack for the
-coverage year at all, amounts are only checked to be positive, and the report says so.
+any amount between 0.01 and the full standard is accepted. 0 is accepted only where the engine
+says the person pays nothing (政府全额代缴). When there is no policy pack for the coverage year at
+all, amounts are only checked to be positive.
 
 Payments are deduplicated on (person, coverage year, date, amount, channel): the same file twice
 inserts nothing the second time. One file is one transaction, as for rosters.
@@ -30,10 +31,17 @@ from sqlalchemy import Engine
 
 from bot import clock
 from bot.registry.importers.columns import PAYMENT_COLUMNS
-from bot.registry.importers.common import DEFAULT_CHUNK_ROWS, Progress, pack_for, prepare_engine, row_is_blank
+from bot.registry.importers.common import (
+    DEFAULT_CHUNK_ROWS,
+    Progress,
+    cell,
+    pack_for,
+    prepare_engine,
+    row_is_blank,
+)
 from bot.registry.importers.readers import ImportFileError, open_table
 from bot.registry.importers.report import ErrorSink, ImportReport
-from bot.registry.importers.roster import _bad_date, _cell, _chunks
+from bot.registry.importers.roster import _bad_date, _chunks
 from bot.registry.importers.store import PayTarget, store_for
 from bot.registry.importers.values import IdChecker, parse_amount, parse_date
 
@@ -56,11 +64,15 @@ class AmountRule:
 
     def check(self, target: PayTarget, locality_id: str, paid_on: dt.date, amount: Decimal) -> str:
         """'' when the amount fits, else the Chinese reason."""
-        if amount <= 0:
-            return f"缴费金额 {amount} 元不是正数：请填写实际缴纳的金额。"
+        if amount < 0:
+            return f"缴费金额 {_yuan(amount)} 元是负数：请填写实际缴纳的金额（政府全额代缴的填 0）。"
         pack = self.pack(locality_id)
         if pack is None:
-            return ""
+            return (
+                ""
+                if amount > 0
+                else "缴费金额为 0：没有该年度的政策包，无法确认此人是否由政府全额代缴，请核对。"
+            )
         age = (
             paid_on.year
             - target.birth_date.year
@@ -71,7 +83,7 @@ class AmountRule:
         )
         if amount == standard or (personal is not None and amount == personal):
             return ""
-        if personal is None and amount <= standard:
+        if personal is None and 0 < amount <= standard:
             return ""
         who = f"（资助类别：{'、'.join(_names(pack, target.categories))}）" if target.categories else ""
         expected = f"{_yuan(personal)} 元" if personal is not None and personal != standard else ""
@@ -148,7 +160,7 @@ def import_payments(
                 for line, cells in chunk:
                     if row_is_blank(cells):
                         continue
-                    raw_id = _cell(cells, i_id)
+                    raw_id = cell(cells, i_id)
                     number, reason = checker.check(raw_id)
                     if reason:
                         sink.add(line, COLUMN_ZH["id_number"], raw_id, reason, is_id=True)
@@ -157,7 +169,7 @@ def import_payments(
                     paid_on = parse_date(raw_date if not isinstance(raw_date, str) else raw_date.strip())
                     if paid_on is None:
                         sink.add(
-                            line, COLUMN_ZH["paid_on"], _cell(cells, i_date), _bad_date(_cell(cells, i_date))
+                            line, COLUMN_ZH["paid_on"], cell(cells, i_date), _bad_date(cell(cells, i_date))
                         )
                         continue
                     if not earliest <= paid_on <= latest:
@@ -175,18 +187,18 @@ def import_payments(
                         sink.add(
                             line,
                             COLUMN_ZH["amount"],
-                            _cell(cells, i_amount),
-                            f"缴费金额“{_cell(cells, i_amount)}”不是数字：请填写金额，例如 380 或 380.00。",
+                            cell(cells, i_amount),
+                            f"缴费金额“{cell(cells, i_amount)}”不是数字：请填写金额，例如 380 或 380.00。",
                         )
                         continue
                     parsed.append(
                         (
                             line,
                             number,
-                            _cell(cells, i_name).replace(" ", ""),
+                            cell(cells, i_name).replace(" ", ""),
                             paid_on,
                             amount,
-                            _cell(cells, i_channel)[:32],
+                            cell(cells, i_channel)[:32],
                         )
                     )
                 targets = store.pay_targets(sorted({p[1] for p in parsed}))

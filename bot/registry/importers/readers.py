@@ -130,8 +130,15 @@ def _open_csv(path: Path, columns: tuple[Column, ...], required: tuple[str, ...]
         if len(first) >= HEADER_SEARCH_ROWS:
             break
     index, mapping = _find_header(first, columns, required)
-    return Table(path, mapping, _chain(first[index + 1 :], rows), total, "bytes", encoding,
-                 lambda: total if raw.closed else raw.tell())
+    return Table(
+        path,
+        mapping,
+        _chain(first[index + 1 :], rows),
+        total,
+        "bytes",
+        encoding,
+        lambda: total if raw.closed else raw.tell(),
+    )
 
 
 def _open_xlsx(path: Path, columns: tuple[Column, ...], required: tuple[str, ...]) -> Table:

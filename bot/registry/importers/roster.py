@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
 
@@ -27,12 +26,15 @@ from bot.registry.importers.values import IdChecker, parse_date, parse_flag, spl
 COLUMN_ZH = {c.key: c.title for c in ROSTER_COLUMNS}
 
 
-@dataclass
-class _Good:
+class _Good(NamedTuple):
     line: int
     row: PersonRow
     categories: frozenset[str]
     recognised_on: dt.date | None
+
+
+_NO_CATEGORIES: frozenset[str] = frozenset()
+_FLAGS = {"": False, "否": False, "是": True}
 
 
 class _Places:
@@ -156,15 +158,6 @@ def _chunks(table: Table, size: int, progress: Progress | None):  # noqa: ANN202
         progress(table.total or table.position(), table.total)
 
 
-def _cell(cells: list[Any], pos: int | None) -> str:
-    if pos is None or pos >= len(cells):
-        return ""
-    value = cells[pos]
-    if isinstance(value, str) and value.isascii():
-        return value.strip()
-    return text(value)
-
-
 def _import_chunk(
     chunk: list[tuple[int, list[Any]]],
     table: Table,
@@ -180,31 +173,47 @@ def _import_chunk(
     i_town, i_village, i_phone = col.get("town"), col.get("village"), col.get("phone")
     i_cat, i_mig, i_rec = col.get("category"), col.get("migrant"), col.get("recognised_on")
     checker = IdChecker()
+    width = max(col.values()) + 1
+    xlsx = table.unit == "rows"
     good: dict[str, _Good] = {}
+    place_cache: dict[tuple[str, str], tuple[int | None, str, str]] = {}
+    # The loop below runs once per person (1.3 million times for a county): cells are used as the
+    # csv module gives them (only stripped); NFKC and other normalisation happen in the cached
+    # place/category/flag lookups and on the rare non-ASCII phone or ID.
     for line, cells in chunk:
-        if row_is_blank(cells):
+        if xlsx:
+            cells = [c.strip() if c.__class__ is str else text(c) for c in cells]
+        if len(cells) < width:
+            cells = [*cells, *([""] * (width - len(cells)))]
+        raw_id = cells[i_id].strip()
+        if not raw_id and row_is_blank(cells):
             continue
-        raw_id = _cell(cells, i_id)
         number, reason = checker.check(raw_id)
         if reason:
             sink.add(line, COLUMN_ZH["id_number"], raw_id, reason, is_id=True)
             continue
-        name = _cell(cells, i_name).replace(" ", "")
+        name = cells[i_name].strip()
+        if " " in name or "\u3000" in name:
+            name = "".join(name.split())
         if not name:
             sink.add(line, COLUMN_ZH["name"], "", "姓名为空：请填写与身份证一致的姓名。")
             continue
-        household = _cell(cells, i_hh)
+        household = cells[i_hh].strip()
         if not household:
             sink.add(line, COLUMN_ZH["household"], "", "户号为空：请填写户号（同一户的成员户号相同）。")
             continue
-        town, village = _cell(cells, i_town), _cell(cells, i_village)
-        area_id, which, reason = places.resolve(town, village)
+        town = cells[i_town] if i_town is not None else ""
+        village = cells[i_village] if i_village is not None else ""
+        place = place_cache.get((town, village))
+        if place is None:
+            place = place_cache[(town, village)] = places.resolve(text(town), text(village))
+        area_id, which, reason = place
         if area_id is None:
             sink.add(line, COLUMN_ZH[which], town if which == "town" else village, reason)
             continue
-        cats: frozenset[str] = frozenset()
+        cats: frozenset[str] = _NO_CATEGORIES
         if i_cat is not None:
-            raw_cat = _cell(cells, i_cat)
+            raw_cat = cells[i_cat].strip()
             if raw_cat:
                 cats, reason = categories.parse(raw_cat)
                 if reason:
@@ -212,23 +221,36 @@ def _import_chunk(
                     continue
         migrant = False
         if i_mig is not None:
-            raw_mig = _cell(cells, i_mig)
-            flag = parse_flag(raw_mig)
+            raw_mig = cells[i_mig]
+            flag = _FLAGS.get(raw_mig)
             if flag is None:
-                sink.add(
-                    line, COLUMN_ZH["migrant"], raw_mig, "外出务工一栏应填“是”或“否”（也可留空表示否）。"
-                )
-                continue
+                flag = parse_flag(raw_mig)
+                if flag is None:
+                    sink.add(
+                        line, COLUMN_ZH["migrant"], raw_mig, "外出务工一栏应填“是”或“否”（也可留空表示否）。"
+                    )
+                    continue
             migrant = flag
         recognised_on = None
-        if i_rec is not None and cells[i_rec : i_rec + 1] and _cell(cells, i_rec):
-            recognised_on = parse_date(cells[i_rec])
+        if i_rec is not None and cells[i_rec].strip():
+            recognised_on = parse_date(cells[i_rec].strip())
             if recognised_on is None:
-                sink.add(line, "认定日期", _cell(cells, i_rec), _bad_date(_cell(cells, i_rec)))
+                sink.add(line, "认定日期", cells[i_rec], _bad_date(cells[i_rec]))
                 continue
-        phone = _cell(cells, i_phone) or None
-        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-        row = PersonRow(number, name, household, _cell(cells, i_rel), area_id, phone, migrant, birth)
+        phone = cells[i_phone].strip() if i_phone is not None else ""
+        if phone and not phone.isascii():
+            phone = text(phone)
+        birth = f"{number[6:10]}-{number[10:12]}-{number[12:14]}"
+        row = PersonRow(
+            number,
+            name,
+            household,
+            cells[i_rel].strip() if i_rel is not None else "",
+            area_id,
+            phone or None,
+            migrant,
+            birth,
+        )
         earlier = good.get(number)
         if earlier is not None:
             if earlier.row.name != name:

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
@@ -22,8 +22,9 @@ from sqlalchemy import Connection
 IN_BATCH = 5000
 
 
-@dataclass(frozen=True)
-class PersonRow:
+class PersonRow(NamedTuple):
+    """One validated roster row (a NamedTuple: built 1.3 million times per county file)."""
+
     id_number: str
     name: str
     household: str
@@ -31,7 +32,7 @@ class PersonRow:
     area_id: int
     phone: str | None
     migrant: bool
-    birth_date: dt.date
+    birth_date: str  # ISO date, read off the ID number
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,7 @@ class SQLiteStore(Store):
                     r.area_id,
                     r.phone,
                     int(r.migrant),
-                    r.birth_date.isoformat(),
+                    r.birth_date,
                 )
                 for r in rows
             ],
