@@ -1,0 +1,1 @@
+"""Policy pack YAML files (a package so they ship as package data)."""

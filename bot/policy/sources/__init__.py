@@ -1,0 +1,1 @@
+"""Seed documents the packs cite (a package so they ship as package data)."""
