@@ -147,11 +147,45 @@ def refund_question(topic: str, facts: dict[str, Any], loc: str) -> Reply:
 # --- dates ---------------------------------------------------------------------------------------
 
 
+def _collection_end(pack: Any) -> dt.date:
+    dates = pack.dates
+    col = getattr(dates, "collection", None) or max(dates.periods, key=lambda p: p.end)
+    return col.end
+
+
+def year_over(pack: Any, today: dt.date) -> bool:
+    return today > pack.dates.benefit.end
+
+
+def policy_day(pack: Any, today: dt.date, *, amount: bool = False) -> dt.date:
+    """The date the engine is asked about. Today while the pack applies; once its coverage year is
+    over, the answer is for that year (the reply says so): amounts as during its campaign, other
+    questions as on the last day of its benefit year."""
+    if not year_over(pack, today):
+        return today
+    return _collection_end(pack) if amount else pack.dates.benefit.end
+
+
+def paid_question(pack: Any, topic: str, facts: dict[str, Any], loc: str) -> Reply:
+    """When benefits start hinges on the payment date and today says nothing (year over): ask it."""
+    year = int(pack.coverage_year)
+    choices = [("ontime", "截止前按时缴的")]
+    choices += [(f"{year}-{m:02d}", f"{year}年{m}月补缴") for m in range(1, 13)]
+    markup = keyboards.facts_keyboard("paid", choices, width=3)
+    return Reply("请问是什么时候缴费的？点一下下面的按钮。", markup,
+                 pending={"topic": topic, "facts": facts, "loc": loc, "ask": "paid"})
+
+
 def paid_on_for(pack: Any, facts: dict[str, Any], today: dt.date) -> tuple[dt.date, bool]:
     """The payment date asked about: a date said, a month said (placed in the campaign the pack
     covers), else today. Returns (date, assumed) where assumed means the resident named no day."""
+    if facts.get("paid_on") == "ontime":
+        return _collection_end(pack), True
     if facts.get("paid_on"):
-        return dt.date.fromisoformat(facts["paid_on"]), False
+        raw = str(facts["paid_on"])
+        if len(raw) == 7:  # a year-month button: the first day of that month
+            return dt.date.fromisoformat(raw + "-01"), True
+        return dt.date.fromisoformat(raw), False
     month = facts.get("month")
     if month:
         year = int(pack.coverage_year)
@@ -161,22 +195,13 @@ def paid_on_for(pack: Any, facts: dict[str, Any], today: dt.date) -> tuple[dt.da
         if start is not None and end is not None and start.replace(day=1) <= candidate <= end:
             return candidate, True
         return dt.date(year, int(month), 1), True
-    return today, True
+    return policy_day(pack, today), True
 
 
 def _collection_window(pack: Any) -> tuple[dt.date | None, dt.date | None]:
-    from bot.policy import engine
-
-    try:
-        ans = engine.deadline(pack, person({}), dt.date(int(pack.coverage_year) - 1, 1, 1))
-    except Exception:  # noqa: BLE001 - no window known: month is read in the coverage year
-        return None, None
-    periods = render.fields(ans).get("periods") or []
-    starts = [dt.date.fromisoformat(p["start"]) for p in periods if p.get("start")]
-    ends = [dt.date.fromisoformat(p["end"]) for p in periods if p.get("end")]
-    end = max(ends) if ends else None
-    start = min(starts) if starts else (end.replace(day=1) if end else None)
-    return start, end
+    starts = [p.start for p in pack.dates.periods if p.start is not None]
+    end = _collection_end(pack)
+    return (min(starts) if starts else end.replace(day=1)), end
 
 
 # --- the question itself ---------------------------------------------------------------------
@@ -192,22 +217,26 @@ def answer(topic: str, loc: str, facts: dict[str, Any], today: dt.date) -> Reply
 
         return Reply(f"暂时没有这个地方的政策。目前收录的地方：{covered_list_zh()}。")
     note = render.year_note(pack, today)
+    on = policy_day(pack, today)
     p = None if topic in ("payment_info", "contacts", "pay_first", "summary") else person(facts)
 
     if topic == "amount":
         if not facts.get("categories") and facts.get("age") is None and not facts.get("birth_date") \
                 and not facts.get("ordinary") and not facts.get("migrant"):
             return category_question(pack, topic, facts, loc)
-        return Reply(render.amount(engine.amount(pack, p, today), pack, who(pack, facts), note))
+        ans = engine.amount(pack, p, policy_day(pack, today, amount=True))
+        return Reply(render.amount(ans, pack, who(pack, facts), note))
     if topic == "deadline":
-        return Reply(render.deadline(engine.deadline(pack, p, today), pack, note))
+        return Reply(render.deadline(engine.deadline(pack, p, on), pack, note))
     if topic == "eligibility":
-        return Reply(render.eligibility(engine.eligibility(pack, p, today), pack, note))
+        return Reply(render.eligibility(engine.eligibility(pack, p, on), pack, note))
     if topic == "benefit_start":
+        if year_over(pack, today) and not facts.get("paid_on") and not facts.get("month"):
+            return paid_question(pack, topic, facts, loc)
         paid_on, _ = paid_on_for(pack, facts, today)
         return Reply(render.benefit_start(engine.benefit_start(pack, p, paid_on), pack, paid_on, note))
     if topic == "newborn":
-        born = dt.date.fromisoformat(facts["birth_date"]) if facts.get("birth_date") else today
+        born = dt.date.fromisoformat(facts["birth_date"]) if facts.get("birth_date") else on
         baby = person({**facts, "newborn": True, "birth_date": born.isoformat()})
         paid_on, _ = paid_on_for(pack, facts, today)
         ans = engine.benefit_start(pack, baby, paid_on)
@@ -216,9 +245,9 @@ def answer(topic: str, loc: str, facts: dict[str, Any], today: dt.date) -> Reply
         reason = facts.get("refund_reason")
         if not reason:
             return refund_question(topic, facts, loc)
-        return Reply(render.refund(engine.refund(pack, p, today, reason), pack, note))
+        return Reply(render.refund(engine.refund(pack, p, on, reason), pack, note))
     if topic in ("payment_info", "contacts", "pay_first", "summary"):
-        return Reply(_extra(topic, pack, facts, today, note))
+        return Reply(_extra(topic, pack, facts, on, note))
     return Reply(render.compose([note, "这个问题我还不会回答。"], None))
 
 

@@ -51,6 +51,8 @@ async def fact_button(query: CallbackQuery, callback_data: keyboards.FactCb, sta
         facts["age"] = int(callback_data.value)
     elif callback_data.kind == "refund":
         facts["refund_reason"] = callback_data.value
+    elif callback_data.kind == "paid":
+        facts["paid_on"] = callback_data.value
     loc = pending.get("loc") or getattr(profile, "locality_id", None)
     await answer_topic(query.message, state, pending["topic"], loc, facts)
 

@@ -49,7 +49,7 @@ def money(value: Any) -> str:
 
 
 def source_line(answer_or_citations: Any) -> str | None:
-    """One line naming the clauses: 依据：五政办秘〔2023〕50号 二（二）2、二（一）."""
+    """One line naming the clauses: 依据：<document number> <locator>、<locator>；<other document> ..."""
     cits = answer_or_citations
     if not isinstance(cits, list | tuple):
         cits = getattr(answer_or_citations, "citations", None) or []

@@ -19,6 +19,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import clock
 from bot.registry import ids
 from handlers.resident import keyboards, places, render
+from handlers.resident.asking import policy_day
 from handlers.resident.conversation import drop_pending
 from handlers.resident.states import Lookup
 from handlers.resident.understanding import understand
@@ -133,7 +134,8 @@ async def lookup(message: Message, state: FSMContext, number: str, name: str, se
     if not audit.lookup_allowed(session, chat_id, settings):
         audit.record(session, chat_id=chat_id, actor="resident", action=ACTION, id_number=number,
                      outcome=audit.OUTCOME_RATE_LIMITED)
-        minutes = max(1, int(getattr(settings, "lookup_window_seconds", 0) or 0) // 60) if settings else None
+        window = dt.timedelta(seconds=int(getattr(settings, "lookup_window_seconds", 0) or 0))
+        minutes = max(1, window // dt.timedelta(minutes=1)) if settings else None
         limit = getattr(settings, "lookup_limit", None)
         rule = f"每个聊天{minutes}分钟内最多查{limit}次，" if minutes and limit else ""
         await message.answer(f"查询太频繁了。为保护个人信息，{rule}请过一会儿再查。谢谢理解！")
@@ -204,8 +206,11 @@ def unpaid_text(result: Any, number: str, masked: str) -> str:
         born = None
     person = Person(categories=tuple(result.categories or ()), birth_date=born, migrant=bool(result.migrant))
     cits: list[Any] = []
-    due = engine.amount(pack, person, today)
-    if getattr(due, "ok", False):
+    due = _ask(engine.amount, pack, person, policy_day(pack, today, amount=True))
+    dl = _ask(engine.deadline, pack, person, policy_day(pack, today))
+    if due is None:
+        pass
+    elif getattr(due, "ok", False):
         j = render.fields(due)
         if j.get("pay_first"):
             lines.append(f"应缴：先缴 {render.money(j.get('personal'))} 元，之后补助 {render.money(j.get('reimbursed_later'))} 元。")
@@ -214,8 +219,7 @@ def unpaid_text(result: Any, number: str, masked: str) -> str:
         cits += list(due.citations or [])
     else:
         lines.append(f"应缴金额：{due.refusal}")
-    dl = engine.deadline(pack, person, today)
-    if getattr(dl, "ok", False):
+    if dl is not None and getattr(dl, "ok", False):
         j = render.fields(dl)
         if j.get("missed"):
             lines.append(f"缴费截止 {render.day(j.get('deadline'))}，已经过了。")
@@ -224,22 +228,28 @@ def unpaid_text(result: Any, number: str, masked: str) -> str:
         else:
             lines.append(f"请在 {render.day(j.get('deadline'))} 前缴费，还剩 {j.get('days_left')} 天。")
         cits += list(dl.citations or [])
-    how = _how_to_pay(pack, today)
+    how = _how_to_pay(pack, policy_day(pack, today))
     if how:
         lines.append(f"怎么交：{how}")
     lines.append(render.year_note(pack, today))
     return render.compose(lines, render.source_line(cits))
 
 
+def _ask(fn: Any, *args: Any) -> Any:
+    """An engine call whose failure must not hide the enrollment status already found."""
+    try:
+        return fn(*args)
+    except Exception:  # noqa: BLE001
+        log.exception("policy engine failed while rendering a status answer")
+        return None
+
+
 def _how_to_pay(pack: Any, today: dt.date) -> str | None:
     from bot.policy import engine
 
     fn = getattr(engine, "payment_info", None)
-    if fn is None:
+    ans = _ask(fn, pack, today) if fn is not None else None
+    if ans is None or not getattr(ans, "ok", False):
         return None
-    try:
-        ans = fn(pack, on=today)
-    except TypeError:
-        ans = fn(pack)
     lines = render.explanation_lines(ans, 1)
     return lines[0] if lines else None

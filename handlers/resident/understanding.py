@@ -6,6 +6,7 @@ answer, and offers aiogram filters so each router takes the messages of its own 
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -15,6 +16,8 @@ from aiogram.filters import Filter
 from aiogram.types import Message
 
 from handlers.resident.asking import TOPICS, facts_from_slots
+
+log = logging.getLogger(__name__)
 
 # NLU intent name -> topic. Several spellings so the mapping survives small renames in the NLU.
 _INTENT_TOPIC = {
@@ -55,9 +58,13 @@ def _slot(slots: Any, key: str) -> Any:
 
 @lru_cache(maxsize=2048)
 def _parse(text: str) -> Understood:
-    from bot.nlu import parse
+    try:
+        from bot.nlu import parse
 
-    parsed = parse(text)
+        parsed = parse(text)
+    except Exception:  # noqa: BLE001 - a parser failure must end in the menu, never in silence
+        log.exception("NLU failed on a message of %d characters", len(text))
+        return Understood(topic=None, loc=None)
     slots = getattr(parsed, "slots", None) or {}
     intent = str(getattr(parsed, "intent", "") or "")
     topic = _INTENT_TOPIC.get(intent)

@@ -199,9 +199,57 @@ async def talk(db_engine: Any, settings: Settings) -> AsyncIterator[Callable[[in
             chats[chat_id] = Conversation(dp, bot, session, chat_id)
         return chats[chat_id]
 
+    conversation.engine = db_engine  # type: ignore[attr-defined]
     try:
         yield conversation
     finally:
         # The resident router is a module-level singleton: detach it so the next test's dispatcher can
         # include it again.
         router._parent_router = None
+
+
+def make_id(region: str, born: dt.date, seq: int) -> str:
+    """A valid-looking generated ID number (not a real person's): region, birth date, sequence, check digit."""
+    from stdnum.cn import ric
+
+    body = f"{region}{born:%Y%m%d}{seq:03d}"
+    return body + ric.calc_check_digit(body + "0")  # the function reads 17 digits + a placeholder
+
+
+@pytest.fixture()
+def residents(db_engine: Any) -> dict[str, dict[str, Any]]:
+    """Three wuhe residents in one household: paid, unpaid ordinary, unpaid 低保 (generated IDs)."""
+    from sqlmodel import Session, select
+
+    from bot.policy import get_pack
+    from bot.registry.models import Area, CategoryMembership, Household, Payment, Person
+
+    pack = get_pack("wuhe")
+    year = pack.coverage_year
+    out: dict[str, dict[str, Any]] = {}
+    with Session(db_engine) as s:
+        town = s.exec(select(Area).where(Area.locality_id == "wuhe", Area.level == "town")).first()
+        hh = Household(locality_id="wuhe", code="H-TEST-1", area_id=town.id)
+        s.add(hh)
+        s.flush()
+        plan = (
+            ("paid", "李建国", dt.date(1965, 4, 12), None, True),
+            ("unpaid", "李秀英", dt.date(1968, 9, 3), None, False),
+            ("dibao", "李小明", dt.date(1990, 1, 20), "dibao", False),
+        )
+        for n, (key, name, born, category, paid) in enumerate(plan, start=1):
+            number = make_id(pack.locality.division_code, born, 100 + n)
+            p = Person(id_number=number, name=name, household_id=hh.id, relation="户主" if n == 1 else "家属",
+                       area_id=town.id, birth_date=born)
+            s.add(p)
+            s.flush()
+            if category:
+                s.add(CategoryMembership(person_id=p.id, category=category))
+            if paid:
+                paid_on = pack.dates.periods[0].end.replace(day=1)
+                s.add(Payment(person_id=p.id, coverage_year=year, paid_on=paid_on,
+                              amount=pack.financing.personal.value, channel="微信", source_file="test"))
+            out[key] = {"id": number, "name": name, "person_id": p.id, "household_id": hh.id,
+                        "birth_date": born, "categories": (category,) if category else ()}
+        s.commit()
+    return out
