@@ -4,4 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh >&2
+# Pin "today" inside a collection period (五河's 2024 campaign) so deadlines and progress look live;
+# override with YIBAO_TODAY=YYYY-MM-DD scripts/demo.sh
+export YIBAO_TODAY=${YIBAO_TODAY:-2023-11-20}
 exec .venv/bin/yibao chat "$@"
