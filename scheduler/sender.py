@@ -194,15 +194,12 @@ class OutboxSender:
                     if self._pause_until_mono > time.monotonic():
                         self._finish(row.id, PENDING, "paused by 429", self._pause_not_before(), undo_attempt=True)
                         continue
-                    last = self._chat_last.get(row.chat_id)
+                    # At most one message per second to a chat: a second one waits in its own task.
                     now_m = time.monotonic()
-                    if last is not None and now_m - last < PER_CHAT_INTERVAL:
-                        later = utcnow() + timedelta(seconds=PER_CHAT_INTERVAL)
-                        self._finish(row.id, PENDING, None, later, undo_attempt=True)
-                        continue
-                    self._chat_last[row.chat_id] = now_m
+                    at = max(now_m, self._chat_last.get(row.chat_id, -PER_CHAT_INTERVAL) + PER_CHAT_INTERVAL)
+                    self._chat_last[row.chat_id] = at
                     await gate.acquire()
-                    task = asyncio.create_task(self._send(row, gate))
+                    task = asyncio.create_task(self._send(row, gate, delay=at - now_m))
                     self._inflight.add(task)
                     task.add_done_callback(self._inflight.discard)
                 self._progress()
@@ -246,7 +243,7 @@ class OutboxSender:
 
     # ---- sending -------------------------------------------------------------------------------------
 
-    async def _send(self, row: Claimed, gate: asyncio.Semaphore) -> None:
+    async def _send(self, row: Claimed, gate: asyncio.Semaphore, delay: float = 0.0) -> None:
         from aiogram.exceptions import (
             TelegramForbiddenError,
             TelegramNetworkError,
@@ -255,6 +252,8 @@ class OutboxSender:
         )
 
         try:
+            if delay > 0:
+                await asyncio.sleep(delay)
             await self._call(row)
         except TelegramRetryAfter as e:
             self.stats.rate_limited += 1
