@@ -50,6 +50,13 @@ class CitedInt(Cited):
     value: int = Field(ge=0)
 
 
+class CompletionMark(Cited):
+    """A completion rate the office must reach by a date (唐河: 96 % of the task by 11-30)."""
+
+    value: Decimal = Field(gt=0, le=1, description="fraction of the task-table target, e.g. 0.96")
+    by: dt.date | None = None
+
+
 # ---------------------------------------------------------------- identity
 
 
@@ -315,6 +322,7 @@ class TaskTable(Strict):
     total: CitedInt
     registered_population_total: CitedInt | None = None
     goals: tuple[CitedText, ...] = ()
+    completion_mark: CompletionMark | None = None  # drawn on staff progress charts
     # The printed 合计 row is kept as printed; when the rows do not add up to it (五河, 滕州 are off
     # by one) the pack must say so here, so a typo in an edited row is still caught.
     total_mismatch_note: str | None = None

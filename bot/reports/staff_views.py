@@ -50,9 +50,8 @@ def coverage_year(locality_id: str) -> int:
 def progress_mark(locality_id: str) -> float | None:
     """A locality-wide completion mark to draw (唐河: 96 % by the end of the concentrated phase)."""
     pack = get_pack(locality_id)
-    mark = getattr(pack, "completion_mark", None) if pack else None
-    value = getattr(mark, "value", mark)
-    return float(value) if value is not None else None
+    mark = pack.task_table.completion_mark if pack else None
+    return float(mark.value) if mark is not None else None
 
 
 def _pct(x: float) -> str:

@@ -95,3 +95,13 @@ def test_find_area_matches_short_names_and_refuses_guesses(session: Session, wor
     assert access.find_area(session, "wuhe", "城关").name == "城关镇"
     with pytest.raises(access.AccessError):
         access.find_area(session, "wuhe", "不存在的地方")
+
+
+def test_tanghe_mark_is_the_cited_96_percent() -> None:
+    from bot.reports.staff_views import progress_mark
+
+    pack = get_pack("tanghe")
+    mark = pack.task_table.completion_mark
+    assert progress_mark("tanghe") == 0.96 and "96%" in mark.quote.replace(" ", "")
+    assert mark.locator == "六（一）" and mark.by.isoformat() == "2022-11-30"
+    assert progress_mark("wuhe") is None  # 五河 sets no such mark: nothing is drawn
