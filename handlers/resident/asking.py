@@ -236,17 +236,22 @@ def answer(topic: str, loc: str, facts: dict[str, Any], today: dt.date) -> Reply
         paid_on, _ = paid_on_for(pack, facts, today)
         return Reply(render.benefit_start(engine.benefit_start(pack, p, paid_on), pack, paid_on, note))
     if topic == "newborn":
-        born = dt.date.fromisoformat(facts["birth_date"]) if facts.get("birth_date") else on
-        baby = person({**facts, "newborn": True, "birth_date": born.isoformat()})
-        paid_on, _ = paid_on_for(pack, facts, today)
-        ans = engine.benefit_start(pack, baby, paid_on)
-        return Reply(render.benefit_start(ans, pack, paid_on, note))
+        if facts.get("birth_date"):
+            baby = person({**facts, "newborn": True})
+            return Reply(render.deadline(engine.deadline(pack, baby, on), pack, note))
+        # No birth date: state the rule only (figures about an assumed birthday would mislead).
+        baby = person({**facts, "newborn": True, "birth_date": on.isoformat()})
+        ans = engine.benefit_start(pack, baby, on)
+        hint = "告诉我宝宝的出生日期（比如：宝宝十月五日出生），我帮您算最晚哪天办。"
+        return Reply(render.rule_only(ans, pack, [render.day(on)], note, hint))
     if topic == "refund":
         reason = facts.get("refund_reason")
         if not reason:
             return refund_question(topic, facts, loc)
         return Reply(render.refund(engine.refund(pack, p, on, reason), pack, note))
-    if topic in ("payment_info", "contacts", "pay_first", "summary"):
+    if topic == "contacts":
+        return _contacts(pack, facts, on, note, loc)
+    if topic in ("payment_info", "pay_first", "summary"):
         return Reply(_extra(topic, pack, facts, on, note))
     return Reply(render.compose([note, "这个问题我还不会回答。"], None))
 
@@ -257,12 +262,17 @@ _EXTRA_FUNCS = {
     "pay_first": "explain_pay_first",
     "summary": "summary",
 }
-_EXTRA_HEADS = {
-    "payment_info": "{place}怎么缴费：",
-    "contacts": "{place}联系电话：",
-    "pay_first": None,
-    "summary": "{place}（{year}年度）政策要点：",
-}
+def _contacts(pack: Any, facts: dict[str, Any], on: dt.date, note: str | None, loc: str) -> Reply:
+    """Contacts; where the document lists phones per town and we do not know the town, ask it."""
+    from bot.policy import engine
+
+    ans = engine.contacts(pack, town=facts.get("town"), on=on)
+    towns = list(dict.fromkeys(i.get("town") for i in (ans.items or ()) if i.get("town")))
+    if ans.ok and not facts.get("town") and len(towns) > 1:
+        markup = keyboards.facts_keyboard("town", [(t, t) for t in towns], width=3)
+        return Reply(render.plain(ans, pack, note), markup,
+                     pending={"topic": "contacts", "facts": facts, "loc": loc, "ask": "town"})
+    return Reply(render.plain(ans, pack, note))
 
 
 def _extra(topic: str, pack: Any, facts: dict[str, Any], today: dt.date, note: str | None) -> str:
@@ -276,6 +286,4 @@ def _extra(topic: str, pack: Any, facts: dict[str, Any], today: dt.date, note: s
         ans = fn(pack, on=today, **kwargs)
     except TypeError:
         ans = fn(pack, **kwargs)
-    head = _EXTRA_HEADS[topic]
-    head = head.format(place=pack.locality.name_zh, year=pack.coverage_year) if head else None
-    return render.plain(ans, pack, note, head)
+    return render.plain(ans, pack, note)

@@ -22,17 +22,18 @@ _AGE_ONLY = re.compile(r"^\s*(\d{1,3})\s*岁?\s*$")
 
 @router.callback_query(keyboards.MenuCb.filter(F.topic.in_(set(TOPICS))))
 async def menu_topic(query: CallbackQuery, callback_data: keyboards.MenuCb, state: FSMContext,
-                     profile: Any = None) -> None:
+                     profile: Any = None, session: Any = None) -> None:
     await query.answer()
     if query.message is None:
         return
     await drop_pending(state)
-    await answer_topic(query.message, state, callback_data.topic, getattr(profile, "locality_id", None), {})
+    facts = with_home_town({}, callback_data.topic, profile, session)
+    await answer_topic(query.message, state, callback_data.topic, getattr(profile, "locality_id", None), facts)
 
 
 @router.callback_query(keyboards.FactCb.filter())
 async def fact_button(query: CallbackQuery, callback_data: keyboards.FactCb, state: FSMContext,
-                      profile: Any = None) -> None:
+                      profile: Any = None, session: Any = None) -> None:
     await query.answer()
     if query.message is None:
         return
@@ -53,7 +54,13 @@ async def fact_button(query: CallbackQuery, callback_data: keyboards.FactCb, sta
         facts["refund_reason"] = callback_data.value
     elif callback_data.kind == "paid":
         facts["paid_on"] = callback_data.value
+    elif callback_data.kind == "town":
+        facts["town"] = callback_data.value
     loc = pending.get("loc") or getattr(profile, "locality_id", None)
+    if callback_data.kind == "town" and loc and profile is not None:
+        area_id = places.area_id_for(session, loc, callback_data.value)
+        if area_id is not None:
+            places.remember(session, profile, loc, area_id)
     await answer_topic(query.message, state, pending["topic"], loc, facts)
 
 
@@ -79,6 +86,9 @@ async def fact_typed(message: Message, state: FSMContext, profile: Any = None) -
     elif pending.get("ask") == "refund" and u.facts.get("refund_reason"):
         facts["refund_reason"] = u.facts["refund_reason"]
         got = True
+    elif pending.get("ask") == "town" and (u.town or u.village):
+        facts["town"] = u.town or u.village
+        got = True
     if got and (u.topic is None or u.topic == pending.get("topic")):
         loc = pending.get("loc") or getattr(profile, "locality_id", None)
         await answer_topic(message, state, pending["topic"], loc, facts)
@@ -98,7 +108,19 @@ async def typed_question(message: Message, state: FSMContext, u: Any, profile: A
     if u.loc and places.get_pack(u.loc) and profile is not None and not getattr(profile, "locality_id", None):
         # First place the resident ever named: remember it too.
         places.remember(session, profile, u.loc, places.area_id_for(session, u.loc, u.village or u.town))
-    await answer_topic(message, state, u.topic, loc, dict(u.facts))
+    facts = dict(u.facts)
+    if loc == getattr(profile, "locality_id", None):
+        facts = with_home_town(facts, u.topic, profile, session)
+    await answer_topic(message, state, u.topic, loc, facts)
+
+
+def with_home_town(facts: dict[str, Any], topic: str, profile: Any, session: Any) -> dict[str, Any]:
+    """Contacts are per town in some documents: use the town the resident told us before."""
+    if topic == "contacts" and not facts.get("town"):
+        town = places.area_name(session, getattr(profile, "area_id", None))
+        if town:
+            facts = {**facts, "town": town}
+    return facts
 
 
 @router.message(Says(*TOPICS))

@@ -143,7 +143,8 @@ def amount(answer: Any, pack: Any, who: str | None, note: str | None) -> str:
         main = f"{head}：个人缴纳 {personal} 元。"
     lines = [note, main]
     # The engine's explanation restates the figure; keep only its other sentences.
-    restated = re.compile(rf"(?<![0-9.]){re.escape(personal)}\s*元")
+    figures = [personal] + ([money(j["subsidy"])] if j.get("subsidy") else [])
+    restated = re.compile("|".join(rf"(?<![0-9.]){re.escape(f)}\s*元" for f in figures))
     room = MAX_LINES - len([x for x in lines if x])
     lines += [ln for ln in explanation_lines(answer, room + 1) if not restated.search(ln)][:room]
     return compose(lines, source_line(answer))
@@ -154,23 +155,20 @@ def deadline(answer: Any, pack: Any, note: str | None) -> str:
     if not j.get("ok", getattr(answer, "ok", False)):
         return refusal(answer, pack, note)
     head = header(pack.locality.name_zh, j.get("coverage_year"))
-    lines: list[str | None] = [note]
-    periods = j.get("periods") or []
-    for p in periods[:2]:
+    due = day(j.get("deadline"))
+    if j.get("missed"):
+        when = f"{head}：缴费截止 {due}，已经过了。"
+    else:
+        left = j.get("days_left")
+        when = f"{head}：缴费截止 {due}" + (f"，还剩 {left} 天。" if left is not None else "。")
+    lines: list[str | None] = [note, when]
+    for p in (j.get("periods") or [])[:3]:
         start, end = p.get("start"), p.get("end")
         span = f"{day(start)}至{day(end)}" if start else f"截至{day(end)}"
         lines.append(f"{p.get('label') or '缴费期'}：{span}")
-    when = f"{head}：缴费截止 {day(j.get('deadline'))}"
-    if j.get("missed"):
-        when += "，已经过了。"
-        consequence = getattr(answer, "missed_consequence_zh", None)
-        lines.insert(1, when)
-        if consequence:
-            lines.append(consequence)
-    else:
-        left = j.get("days_left")
-        lines.insert(1, when + (f"，还剩 {left} 天。" if left is not None else "。"))
-    lines += explanation_lines(answer, MAX_LINES - len([x for x in lines if x]))
+    room = MAX_LINES - len([x for x in lines if x])
+    # Skip the engine's sentence that restates the deadline itself; keep the rest (who, if missed).
+    lines += [ln for ln in explanation_lines(answer, room + 1) if due not in ln or "延" in ln][:room]
     return compose(lines, source_line(answer))
 
 
@@ -178,13 +176,14 @@ def eligibility(answer: Any, pack: Any, note: str | None) -> str:
     j = fields(answer)
     if not j.get("ok", getattr(answer, "ok", False)):
         return refusal(answer, pack, note)
-    place = pack.locality.name_zh
-    if j.get("eligible"):
-        main = f"可以在{place}参保" + (f"（{j['group']}）。" if j.get("group") else "。")
+    lines: list[str | None] = [note]
+    explained = explanation_lines(answer, MAX_LINES - 1)
+    if explained:
+        lines += explained
+    elif j.get("eligible"):
+        lines.append(f"可以在{pack.locality.name_zh}参保" + (f"（{j['group']}）。" if j.get("group") else "。"))
     else:
-        main = f"不在{place}参保" + (f"：{j['enroll_where']}" if j.get("enroll_where") else "。")
-    lines = [note, main]
-    lines += explanation_lines(answer, MAX_LINES - len([x for x in lines if x]))
+        lines.append(f"不在{pack.locality.name_zh}参保" + (f"：{j['enroll_where']}" if j.get("enroll_where") else "。"))
     return compose(lines, source_line(answer))
 
 
@@ -192,9 +191,23 @@ def benefit_start(answer: Any, pack: Any, paid_on: dt.date | None, note: str | N
     j = fields(answer)
     if not j.get("ok", getattr(answer, "ok", False)):
         return refusal(answer, pack, note)
+    start = day(j.get("benefit_start"))
     paid = f"按 {day(paid_on)} 缴费算，" if paid_on else ""
-    lines = [note, f"{pack.locality.name_zh}：{paid}从 {day(j.get('benefit_start'))} 起享受待遇（可以报销）。"]
-    lines += explanation_lines(answer, MAX_LINES - len([x for x in lines if x]))
+    lines: list[str | None] = [note, f"{pack.locality.name_zh}：{paid}从 {start} 起享受待遇（可以报销）。"]
+    room = MAX_LINES - len([x for x in lines if x])
+    lines += [ln for ln in explanation_lines(answer, room + 1) if start not in ln][:room]
+    return compose(lines, source_line(answer))
+
+
+def rule_only(answer: Any, pack: Any, hide: list[str], note: str | None, hint: str | None = None) -> str:
+    """The engine's rule sentences without those about an assumed date (in `hide`), plus a hint."""
+    j = fields(answer)
+    if not j.get("ok", getattr(answer, "ok", False)):
+        return refusal(answer, pack, note)
+    lines: list[str | None] = [note]
+    room = MAX_LINES - len([x for x in lines if x]) - (1 if hint else 0)
+    lines += [ln for ln in explanation_lines(answer, room + 2) if not any(h and h in ln for h in hide)][:room]
+    lines.append(hint)
     return compose(lines, source_line(answer))
 
 
