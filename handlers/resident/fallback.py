@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
 from typing import Any
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, ErrorEvent, Message
+from aiogram.types import CallbackQuery, Message
 
 from handlers.resident import keyboards, places
 from handlers.resident.conversation import EXAMPLES, drop_pending, menu_text
 
 router = Router(name="resident.fallback")
-log = logging.getLogger(__name__)
 
 
 async def not_understood(message: Message, state: FSMContext, profile: Any = None) -> None:
@@ -39,16 +36,3 @@ async def stale_button(query: CallbackQuery, profile: Any = None) -> None:
     if query.message is not None:
         await query.message.answer(f"这个按钮已失效。{menu_text(profile)}", reply_markup=keyboards.menu_keyboard())
 
-
-@router.errors()
-async def failed(event: ErrorEvent, bot: Bot) -> None:
-    """A bug or an outage in a lower layer: say so plainly instead of going silent."""
-    log.error("resident handler failed: %s", type(event.exception).__name__, exc_info=event.exception)
-    update = event.update
-    chat = (update.message and update.message.chat) or (
-        update.callback_query and update.callback_query.message and update.callback_query.message.chat)
-    if chat is None:
-        return
-    with contextlib.suppress(Exception):
-        await bot.send_message(chat.id, "抱歉，这一步出了问题，没能回答。请稍后再试，或点菜单换个问题。",
-                               reply_markup=keyboards.menu_keyboard())

@@ -184,12 +184,20 @@ def settings() -> Settings:
 
 @pytest.fixture()
 async def talk(db_engine: Any, settings: Settings) -> AsyncIterator[Callable[[int], Conversation]]:
+    """The production dispatcher (contract router order, the shell's middlewares) when bot.app is
+    available, else the resident router behind this file's DataMiddleware."""
     from handlers.resident import router
 
-    dp = Dispatcher(storage=MemoryStorage())
-    middleware = DataMiddleware(db_engine, settings)
-    dp.update.outer_middleware(middleware)
-    dp.include_router(router)
+    try:
+        from bot.app import build_dispatcher
+    except ImportError:
+        build_dispatcher = None
+    if build_dispatcher is not None:
+        dp = build_dispatcher(settings, engine=db_engine, storage=MemoryStorage(), flood_guard=False)
+    else:
+        dp = Dispatcher(storage=MemoryStorage())
+        dp.update.outer_middleware(DataMiddleware(db_engine, settings))
+        dp.include_router(router)
     session = MockedSession()
     bot = Bot(token="42:TEST", session=session)
     chats: dict[int, Conversation] = {}
