@@ -127,7 +127,7 @@ class Payment(SQLModel, table=True):
     coverage_year: int
     paid_on: dt.date
     amount: Decimal = Field(sa_type=Numeric(10, 2))
-    channel: str = Field(default="", max_length=32)
+    channel: str = Field(default="", max_length=64)
     source_file: str = Field(default="", max_length=255)
 
 

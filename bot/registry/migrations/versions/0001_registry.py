@@ -89,7 +89,7 @@ def upgrade() -> None:
         sa.Column("coverage_year", sa.Integer(), nullable=False),
         sa.Column("paid_on", sa.Date(), nullable=False),
         sa.Column("amount", sa.Numeric(10, 2), nullable=False),
-        sa.Column("channel", sa.String(32), nullable=False),
+        sa.Column("channel", sa.String(64), nullable=False),
         sa.Column("source_file", sa.String(255), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_payment"),
         sa.UniqueConstraint(
