@@ -75,6 +75,8 @@ def facts_from_slots(slots: Any) -> dict[str, Any]:
         value = get(key)
         if value:
             facts[key] = _iso(value)
+    if get("hukou_elsewhere"):
+        facts["hukou_local"] = False
     dates = get("dates") or []
     if dates and "paid_on" not in facts:
         facts["paid_on"] = _iso(dates[0])

@@ -28,8 +28,13 @@ async def start(message: Message, state: FSMContext, profile: Any = None) -> Non
         await ask_place(message, state, None, lead=f"{GREETING}\n请问您在哪里参保？")
 
 
+@router.message(Says("greeting"))
+async def greeting(message: Message, state: FSMContext, profile: Any = None) -> None:
+    await start(message, state, profile)
+
+
 @router.message(Command("menu", "help"))
-@router.message(Says("menu", "greeting"))
+@router.message(Says("menu"))
 async def menu(message: Message, state: FSMContext, profile: Any = None) -> None:
     await drop_pending(state)
     await send_menu(message, profile)

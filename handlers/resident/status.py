@@ -8,6 +8,7 @@ import contextlib
 import datetime as dt
 import logging
 import re
+import unicodedata
 from typing import Any
 
 from aiogram import F, Router
@@ -22,7 +23,7 @@ from handlers.resident import keyboards, places, render
 from handlers.resident.asking import policy_day
 from handlers.resident.conversation import drop_pending
 from handlers.resident.states import Lookup
-from handlers.resident.understanding import understand
+from handlers.resident.understanding import Says, understand
 
 router = Router(name="resident.status")
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ def id_attempt(text: str | None) -> str | None:
 
 def name_in(text: str, id_raw: str | None) -> str | None:
     """The person's name in a message, if any (NLU slot first, else a short Chinese run)."""
+    text = unicodedata.normalize("NFKC", text)
     rest = text.replace(id_raw, " ") if id_raw else text
     u = understand(rest)
     if u.name:
@@ -68,11 +70,14 @@ class HoldsId(Filter):
 @router.callback_query(keyboards.MenuCb.filter(F.topic == "status"))
 async def status_button(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
-    if query.message is None:
-        return
+    if query.message is not None:
+        await ask_id(query.message, state)
+
+
+async def ask_id(message: Message, state: FSMContext) -> None:
     await drop_pending(state)
     await state.set_state(Lookup.id_number)
-    await query.message.answer(ASK_ID)
+    await message.answer(ASK_ID)
 
 
 async def _delete(message: Message) -> None:
@@ -104,6 +109,12 @@ async def id_message(message: Message, state: FSMContext, id_raw: str | None = N
         await message.answer(f"{note}收到身份证号 {check.masked}。请再发一下参保人的姓名。")
         return
     await lookup(message, state, check.number, name, **data)
+
+
+@router.message(Says("status"))
+async def status_words(message: Message, state: FSMContext) -> None:
+    """"我的医保交上了没有" without a number: ask for it."""
+    await ask_id(message, state)
 
 
 @router.message(Lookup.name, F.text)
