@@ -261,7 +261,7 @@ def _fix_sequences(session: Session, tables: Iterable[str]) -> None:
 
 @dataclass
 class _Place:
-    area_id: int
+    area_id: Any  # int once villages are flushed
     town_name: str
     village_name: str
     size: int
@@ -326,9 +326,12 @@ def generate(session: Session, locality_id: str, scale: float = 1.0, seed: int =
         for name, n in zip(_village_names(base_rng, k), _split(size, k, base_rng), strict=True):
             village = Area(locality_id=locality_id, level="village", name=name, parent_id=area.id)
             session.add(village)
-            session.flush()
+            places.append(_Place(village, entry.name, name, int(n), float(base_rng.uniform(0.80, 0.95))))
             summary.villages_created += 1
-            places.append(_Place(village.id, entry.name, name, int(n), float(base_rng.uniform(0.80, 0.95))))
+    session.flush()  # one flush assigns every new village its id
+    for place in places:
+        if isinstance(place.area_id, Area):
+            place.area_id = place.area_id.id
 
     roster_out = payments_out = None
     if out_dir is not None:
