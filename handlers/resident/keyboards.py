@@ -106,9 +106,10 @@ def facts_keyboard(kind: str, choices: Iterable[tuple[str, str]], width: int = 2
     return b.as_markup()
 
 
-def subscribe_keyboard(has_household: bool) -> InlineKeyboardMarkup:
+def subscribe_keyboard(has_household: bool, *, person: bool = True) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    b.button(text="提醒此人缴费", callback_data=SubCb(target="person"))
+    if person:
+        b.button(text="提醒此人缴费", callback_data=SubCb(target="person"))
     if has_household:
         b.button(text="提醒全家缴费", callback_data=SubCb(target="household"))
     b.button(text="不用了", callback_data=SubCb(target="no"))

@@ -82,6 +82,11 @@ def explanation_lines(answer: Any, room: int) -> list[str]:
     return lines[: room - 1] + ["".join(lines[room - 1 :])]
 
 
+def first_sentence(text: str) -> str:
+    parts = [p for p in _SENTENCE_END.split(text) if p]
+    return parts[0] if parts else text
+
+
 def compose(lines: list[str | None], source: str | None) -> str:
     """At most MAX_LINES body lines (duplicates and empties dropped), then the source line."""
     body: list[str] = []

@@ -164,6 +164,8 @@ async def lookup(message: Message, state: FSMContext, number: str, name: str, se
         await message.answer(not_found_text(result, number, session))
         return
     await message.answer(found_text(result, number))
+    if result.enrolled and result.household_id is None:
+        return  # nothing left to remind this person of
     await state.update_data(last_lookup={
         "person_id": result.person_id,
         "household_id": result.household_id,
@@ -172,7 +174,7 @@ async def lookup(message: Message, state: FSMContext, number: str, name: str, se
     })
     await message.answer(
         "需要我在缴费截止前提醒吗？（随时发 /unsubscribe 可取消）",
-        reply_markup=keyboards.subscribe_keyboard(result.household_id is not None),
+        reply_markup=keyboards.subscribe_keyboard(result.household_id is not None, person=not result.enrolled),
     )
 
 
@@ -237,7 +239,8 @@ def unpaid_text(result: Any, number: str, masked: str) -> str:
             if getattr(dl, "missed_consequence_zh", None):
                 lines.append(dl.missed_consequence_zh)
         else:
-            lines.append(f"请在 {render.day(j.get('deadline'))} 前缴费，还剩 {j.get('days_left')} 天。")
+            extended = "（外出务工人员的延长期限）" if j.get("extended") else ""
+            lines.append(f"请在 {render.day(j.get('deadline'))} 前缴费{extended}，还剩 {j.get('days_left')} 天。")
         cits += list(dl.citations or [])
     how = _how_to_pay(pack, policy_day(pack, today))
     if how:
@@ -263,4 +266,5 @@ def _how_to_pay(pack: Any, today: dt.date) -> str | None:
     if ans is None or not getattr(ans, "ok", False):
         return None
     lines = render.explanation_lines(ans, 1)
-    return lines[0] if lines else None
+    # One sentence is enough here; the 怎么交 button gives the whole answer.
+    return render.first_sentence(lines[0]) if lines else None
