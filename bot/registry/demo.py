@@ -215,6 +215,7 @@ class _Amounts:
 
         self.engine, self.pack = engine, pack
         self.cache: dict[tuple[str | None, int, bool], Decimal | None] = {}
+        self.text: dict[tuple[str | None, int, bool], str] = {}  # the same, formatted, for known amounts
 
     def __call__(self, category: str | None, age: int, migrant: bool, on_day: int) -> Decimal | None:
         key = (category, min(age, 120), migrant)
@@ -228,6 +229,8 @@ class _Amounts:
                 # The document does not state this category's amount: the person paid the standard.
                 answer = self.engine.amount(self.pack, PolicyPerson(age=key[1], migrant=migrant), on=on)
             self.cache[key] = answer.personal if answer.ok else None
+            if self.cache[key] is not None:
+                self.text[key] = f"{self.cache[key]:.2f}"
         return self.cache[key]
 
 
@@ -243,6 +246,32 @@ def _bulk_insert(session: Session, table: str, columns: Sequence[str], rows: lis
     else:
         marks = ", ".join("?" for _ in columns)
         conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+
+# Secondary (non-unique) indexes rebuilt after a SQLite bulk load: building one by sorting is much
+# cheaper than updating it row by row. Inside the caller's transaction, so a failure restores them.
+_DEFERRABLE_INDEXES = {
+    "ix_person_area": "CREATE INDEX ix_person_area ON person (area_id)",
+    "ix_person_household": "CREATE INDEX ix_person_household ON person (household_id)",
+    "ix_household_area": "CREATE INDEX ix_household_area ON household (area_id)",
+}
+
+
+def _defer_indexes(session: Session) -> list[str]:
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return []
+    present = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars())
+    dropped = [name for name in _DEFERRABLE_INDEXES if name in present]
+    for name in dropped:
+        conn.exec_driver_sql(f"DROP INDEX {name}")
+    return dropped
+
+
+def _restore_indexes(session: Session, dropped: list[str]) -> None:
+    conn = session.connection()
+    for name in dropped:
+        conn.exec_driver_sql(_DEFERRABLE_INDEXES[name])
 
 
 def _next_id(session: Session, model: Any) -> int:
@@ -345,6 +374,7 @@ def generate(session: Session, locality_id: str, scale: float = 1.0, seed: int =
         payments_out.writerow(PAYMENTS_HEADER)
 
     next_hh, next_person = _next_id(session, Household), _next_id(session, Person)
+    deferred = _defer_indexes(session)
     seq_used = SeqCounter(len(regions))
     try:
         for index, place in enumerate(places):
@@ -376,6 +406,7 @@ def generate(session: Session, locality_id: str, scale: float = 1.0, seed: int =
             if roster_out is not None and payments_out is not None:
                 _write_files(roster_out, payments_out, batch)
         _fix_sequences(session, ("household", "person"))
+        _restore_indexes(session, deferred)
     finally:
         if out_dir is not None:
             roster_f.close()
@@ -519,16 +550,21 @@ def _generate_place(rng: np.random.Generator, place: _Place, *, regions: list[st
     cat_rows = [(pid, code, iso(rec)) for pid, code, rec in zip(pids, person_category, recognised_l, strict=True)
                 if code is not None]
     pay_rows, paid_csv = [], []
+    known = amounts.text  # (category, age, migrant) -> "380.00"; filled through amounts() on a miss
     for i in np.flatnonzero(paid).tolist():
         code, day = person_category[i], pay_day_l[i]
         held = code if (code is not None and recognised_l[i] <= day) else None
-        amount = amounts(held, age_l[i], migrants[i], day)
-        if amount is None:
-            continue
-        channel = SUBSIDISED_CHANNEL if amount == 0 else channels[channel_l[i]]
-        amount_text, day_text = f"{amount:.2f}", iso(day)
+        key = (held, min(age_l[i], 120), migrants[i])
+        amount_text = known.get(key)
+        if amount_text is None:
+            if amounts(held, age_l[i], migrants[i], day) is None:
+                continue
+            amount_text = known[key]
+        channel = SUBSIDISED_CHANNEL if amount_text == "0.00" else channels[channel_l[i]]
+        day_text = iso(day)
         pay_rows.append((pid_of[i], coverage_year, day_text, amount_text, channel, DEMO_SOURCE))
-        paid_csv.append((id_numbers[i], names[i], day_text, amount_text, channel))
+        if with_files:
+            paid_csv.append((id_numbers[i], names[i], day_text, amount_text, channel))
     pay_rows.sort()
     cat_rows.sort()
     roster_rows = [
