@@ -1,0 +1,199 @@
+"""Intent from weighted keyword patterns, slot evidence and a little typo tolerance.
+
+Each rule adds evidence for one intent with a weight; the strongest evidence wins, and equal
+evidence goes to what the message asks first. Weights encode priority: an ID number means a status
+check whatever else is said (1.5); specific combinations (student + where, late payment + 报销)
+outrank the single phrases they contain (1.1-1.3); a bare category or age means "how much" only
+when nothing else is asked (0.55). Rules match a "matching form" of the normalised text in which
+dialect and variant spellings are folded (缴→交, 啥→什么, 咋→怎么, 俺→我).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from rapidfuzz.distance import Levenshtein
+from rapidfuzz.process import cdist
+
+INTENTS: tuple[str, ...] = (
+    "amount", "deadline", "eligibility", "benefit_start", "newborn", "refund", "how_to_pay", "contact",
+    "pay_first", "status", "set_place", "subscribe", "unsubscribe", "help", "greeting", "unknown",
+)  # fmt: skip
+
+_FOLD = (
+    ("缴", "交"), ("啥", "什么"), ("咋", "怎么"), ("哪里", "哪"), ("哪儿", "哪"), ("俺", "我"), ("咱", "我"),
+    ("多长时间", "多久"), ("什么时间", "什么时候"), ("几时", "什么时候"), ("何时", "什么时候"),
+    ("时侯", "时候"), ("医疗保险", "医保"), ("合作医疗", "医保"), ("新农合", "医保"), ("医宝", "医保"),
+    ("医包", "医保"), ("日其", "日期"), ("载止", "截止"), ("截至", "截止"), ("能不能", "能"), ("可不可以", "能"),
+    ("可以", "能"), ("交不了", "不能交"),
+)  # fmt: skip
+
+
+def matching_form(text: str) -> str:
+    for old, new in _FOLD:
+        text = text.replace(old, new)
+    return text
+
+
+# (intent, weight, pattern). Patterns run on the matching form.
+_RULES: tuple[tuple[str, float, str], ...] = (
+    # status: is this person enrolled / did the payment go through
+    ("status", 1.1, r"查(?:询|一下|一查|下|查|看)?.{0,8}(?:交|参保|缴费|记录|状态|信息|医保)"),
+    ("status", 1.0, r"交(?:上|成功|好)?(?:医保)?了(?:吗|没有?|没)$|交(?:上|成功|好)(?:医保)?了?(?:吗|没)"),
+    ("status", 0.95, r"交没交|有没有交|参保了(?:吗|没)|交了没|缴费记录|参保记录|参保状态|参保信息|交上了|交成功"),
+    # reminders
+    ("subscribe", 1.2, r"提醒|订阅|通知我|告诉我|发消息给我|叫我一声"),
+    ("unsubscribe", 1.4, r"(?:取消|关闭|关掉|不要|别|停止|不用)(?:再)?.{0,6}(?:提醒|通知|订阅|发)|退订|别发了"),
+    # refund
+    ("refund", 1.0, r"退(?:费|钱|款|保|回|掉|还|给我|吗|不|一次|医保)|(?:能|怎么|要|想)退|要回来|交重了"),
+    ("refund", 0.9, r"(?:去世|过世|死了|走了|死亡).{0,12}(?:交|医保).{0,8}(?:怎么办|咋办|还有用)"),
+    # pay first, reimbursed later (唐河)
+    ("pay_first", 1.4, r"先交.{0,3}(?:后|再)(?:补|返|不)|先交.{0,10}(?:补|返)|补回来|补多少|返给我|返还"),
+    ("pay_first", 1.4, r"(?:补贴|补助|资助)的钱.{0,8}(?:什么时候|到账|返|退|打到|给我)|打到哪个卡"),
+    ("pay_first", 1.1, r"(?:为什么|怎么).{0,8}先交"),
+    # when benefits start after paying (late payment, waiting periods)
+    ("benefit_start", 1.1,
+     r"(?:补交|补上|补办|补参保|晚交|迟交|后交|漏交|漏保|断保|断交|没交|年后|过了.{0,4}期|再交|\d+月份?交|交的|交完|交了|交)"
+     r".{0,14}(?:报销|能报|报吗|生效|享受|待遇|能用|看病|住院|开始用|有效)"),
+    ("benefit_start", 1.1, r"(?:补交|补上|补办|晚交|迟交|漏交|断保|断交|再交).{0,6}等.{0,4}(?:\d+个月|多久|几个月)"),
+    ("benefit_start", 1.0, r"等待期|什么时候.{0,4}(?:报销|生效|能用|享受)|多久.{0,4}(?:报销|生效|能用)|马上.{0,4}报销"),
+    # deadline / payment period
+    ("deadline", 1.0,
+     r"截止|最后一天|最后期限|最晚|到什么时候|交到什么时候|到哪天|到几号|几号截止|什么时候(?:结束|开始交|交|收|开始收)"
+     r"|交费时间|交费期|还有几天|还有多久|来得及|错过|过期|还能交|能补交[吗不]|交还中|交行不行|交到头|开始收"
+     r"|不能交了|交晚了|晚了怎么办|(?:之前|以前)(?:必须|要|得)交"),
+    # how and where to pay
+    ("how_to_pay", 1.0,
+     r"(?:在|去|到)?哪.{0,2}(?:交|办理|缴费)|在那交|怎么交|如何交|交给谁|谁收.{0,4}钱|微信|支付宝|手机上|网上|线上|app"
+     r"|爱山东|皖事通|税务|渠道|二维码|扫码|公众号|小程序|银行|现金|代交|帮.{0,6}交|怎么操作|流程|交费的地方|卫生室"),
+    # contacts
+    ("contact", 1.05,
+     r"电话|联系方式|联系人|联系|号码|咨询|热线|人工|客服|找谁|谁管|负责人|办公|投诉|打给谁"),
+    # who may enroll, and where
+    ("eligibility", 1.0,
+     r"能参保|能不能参保|在哪参保|参保条件|谁能参加|能参加|有资格|符合条件|居住证|港澳台|外国人|外籍|怎么参保|能入"),
+    ("eligibility", 1.2, r"职工医保.{0,8}(?:还能|能)(?:交|参|买)|还能交居民|退休的?.{0,4}能"),
+    # how much
+    ("amount", 1.0,
+     r"多少钱|交多少|多少一年|一年多少|多少一个|要多少|出多少|多钱|好多钱|收多少|费用|标准|多少$|是多少|免费|免交|全免"
+     r"|不用交|用交|要交[吗么]|还交|交不交|交钱[吗不]|交医保[吗不]|要不要交|交不起|优惠|补贴[吗么]|有补贴|补贴多少"
+     r"|照顾|减免|涨|三百多|便宜|贵|谁出|自己交|个人交|交钱吧|多少前|不用交钱|要交钱|交医保$"),
+    # greetings and help
+    ("greeting", 0.9, r"^(?:你好|您好|在吗|在不在|早上好|上午好|下午好|晚上好|hello|hi|嗨|哈喽|喂)[啊呀吗呢]?$"),
+    ("greeting", 0.3, r"你好|您好"),
+    ("help", 0.95, r"帮助|菜单|怎么用|能干什么|能做什么|有什么功能|哪些功能|能问什么|不会用|机器人|^help$|^/start|^/help"),
+)  # fmt: skip
+
+# Out of scope: other insurances. The message is unknown unless it also says 医保.
+# Words that say "this is my place" (我是五河的, 换成唐河).
+_SET_PLACE = re.compile(r"换成|切换|改成|改为|地址|我是|我在|我住|住在|我家住|我家在|我们是|搬到")
+_OTHER_INSURANCE = re.compile(r"养老保险|养老金|车险|商业保险|意外险|社保卡|股票|天气")
+
+# Short phrases whose one-character typos are still recognised when nothing else matched.
+_FUZZY_PHRASES: dict[str, str] = {
+    "多少钱": "amount", "交多少": "amount", "什么时候截止": "deadline", "截止日期": "deadline",
+    "怎么交": "how_to_pay", "在哪交": "how_to_pay", "电话多少": "contact", "联系电话": "contact",
+    "先交后补": "pay_first", "新生儿": "newborn", "能参保吗": "eligibility",
+    "什么时候能报销": "benefit_start", "怎么参保": "eligibility",
+}  # fmt: skip
+
+
+@functools.cache
+def _compiled() -> tuple[tuple[str, float, re.Pattern[str]], ...]:
+    return tuple((intent, weight, re.compile(p)) for intent, weight, p in _RULES)
+
+
+@dataclass(frozen=True)
+class Decision:
+    intent: str
+    confidence: float
+    scores: Mapping[str, float]
+
+
+def _add(scores: dict[str, tuple[float, int]], intent: str, weight: float, position: int) -> None:
+    best, pos = scores.get(intent, (0.0, 10_000))
+    if weight > best or (weight == best and position < pos):
+        scores[intent] = (weight, position)
+
+
+def decide(text: str, slots: Any, has_place: bool, place_only: bool) -> Decision:
+    """Pick the intent for normalised `text` given the slots already found."""
+    form = matching_form(text)
+    scores: dict[str, tuple[float, int]] = {}
+    if slots.get("id_number"):
+        _add(scores, "status", 1.5, 0)
+    for intent, weight, pattern in _compiled():
+        m = pattern.search(form)
+        if m:
+            _add(scores, intent, weight, m.start())
+    _slot_evidence(form, slots, scores)
+    if "退" in form and "refund" not in scores:
+        from bot.nlu.tokens import words
+
+        if "退" in words(form):  # a lone 退, not 退休/退伍/退订
+            _add(scores, "refund", 0.8, form.index("退"))
+    if has_place:
+        # A place alone sets the place; with a setting verb it does unless something is asked.
+        weight = 0.95 if place_only else 0.85 if _SET_PLACE.search(form) else 0.45
+        if not place_only and any(w >= 0.55 for w, _ in scores.values()):
+            weight = min(weight, 0.5)
+        _add(scores, "set_place", weight, 0)
+    if _OTHER_INSURANCE.search(form) and "医保" not in form and not slots.get("categories"):
+        return Decision("unknown", 0.6, {})
+    if not scores or max(w for w, _ in scores.values()) < 0.5:
+        fuzzy = _fuzzy(form)
+        if fuzzy:
+            _add(scores, fuzzy, 0.6, 0)
+    if not scores or max(w for w, _ in scores.values()) < 0.3:
+        return Decision("unknown", 0.0, {})
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1][0], kv[1][1]))
+    intent, (top, _) = ranked[0]
+    second = ranked[1][1][0] if len(ranked) > 1 else 0.0
+    confidence = min(1.0, top) * (1.0 - 0.5 * (second / top if top else 0.0))
+    return Decision(intent, round(max(0.05, confidence), 2), {k: v[0] for k, v in scores.items()})
+
+
+def _slot_evidence(form: str, slots: Any, scores: dict[str, tuple[float, int]]) -> None:
+    if slots.get("newborn"):
+        _add(scores, "newborn", 1.25, 0)
+    if slots.get("student") and re.search(r"哪|还是|在家|家里|学校|老家|参保|参加|怎么交|户口", form):
+        _add(scores, "eligibility", 1.2, 0)
+    if slots.get("hukou_elsewhere"):
+        strong = re.search(r"(?:能|还能).{0,8}(?:交|参保|参加)|参保|在哪", form)
+        _add(scores, "eligibility", 1.2 if strong else 0.6, 0)
+    if slots.get("migrant"):
+        _add(scores, "deadline", 0.5, 0)
+    if slots.get("refund_reason"):
+        _add(scores, "refund", 0.5, 0)
+    if slots.get("amount") is not None:
+        _add(scores, "amount", 0.7, 0)
+    if slots.get("categories") or slots.get("age") is not None:
+        _add(scores, "amount", 0.55, 0)
+
+
+@functools.cache
+def _fuzzy_by_length() -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for phrase in _FUZZY_PHRASES:
+        out.setdefault(len(phrase), []).append(phrase)
+    return out
+
+
+def _fuzzy(form: str) -> str | None:
+    """A key phrase with one wrong character (多少前, 联系电化), tried only when nothing else matched."""
+    best: tuple[int, int, str] | None = None  # (distance, position, phrase)
+    for length, phrases in _fuzzy_by_length().items():
+        windows = [form[i : i + length] for i in range(len(form) - length + 1)]
+        if not windows:
+            continue
+        dist = cdist(windows, phrases, scorer=Levenshtein.distance, score_cutoff=1, workers=1)
+        for row, col in zip(*np.nonzero(dist <= 1), strict=True):
+            candidate = (int(dist[row, col]), int(row), phrases[col])
+            if best is None or candidate < best:
+                best = candidate
+    return _FUZZY_PHRASES[best[2]] if best else None
