@@ -105,8 +105,10 @@ async def typed_question(message: Message, state: FSMContext, u: Any, profile: A
         await not_understood(message, state, profile)
         return
     loc = u.loc if u.loc and places.get_pack(u.loc) else getattr(profile, "locality_id", None)
-    if u.loc and places.get_pack(u.loc) and profile is not None and not getattr(profile, "locality_id", None):
-        # First place the resident ever named: remember it too.
+    if u.loc and places.get_pack(u.loc) and profile is not None and (
+            u.loc != getattr(profile, "locality_id", None) or u.town or u.village):
+        # The place named in a question is the one follow-up questions are about too (every answer
+        # names its place, so the switch is visible).
         places.remember(session, profile, u.loc, places.area_id_for(session, u.loc, u.village or u.town))
     facts = dict(u.facts)
     if loc == getattr(profile, "locality_id", None):

@@ -62,7 +62,8 @@ def source_line(answer_or_citations: Any) -> str | None:
             locs.append(loc)
     if not by_doc:
         return None
-    parts = [f"{doc} {'、'.join(locs[:3])}".strip() for doc, locs in by_doc.items()]
+    # The most specific clause (e.g. 二（二）2 over 二（一）) first: it is the one that decided.
+    parts = [f"{doc} {'、'.join(sorted(locs, key=len, reverse=True)[:3])}".strip() for doc, locs in by_doc.items()]
     return SOURCE_PREFIX + "；".join(parts[:2])
 
 

@@ -120,6 +120,20 @@ async def test_typed_question_names_the_place(talk: Any) -> None:
 
 
 @needs_nlu
+async def test_follow_up_question_keeps_the_place_named(talk: Any) -> None:
+    c = talk(911)
+    await c.say("滕州")
+    replies = await c.say("唐河脱贫户交多少")
+    expected = engine.amount("tanghe", Person(categories=("tuopin",)), clock.today())
+    assert expected.ok and expected.pay_first
+    assert f"先缴 {figure(expected.personal)}" in replies[-1] and "唐河县" in replies[-1]
+    replies = await c.say("先缴后补是什么意思")
+    explained = engine.explain_pay_first("tanghe", on=clock.today())
+    assert explained.ok
+    assert replies[-1].splitlines()[-1] == render.source_line(explained)
+
+
+@needs_nlu
 async def test_typed_place_is_confirmed_and_remembered(talk: Any, db_engine: Any) -> None:
     from sqlmodel import Session
 
