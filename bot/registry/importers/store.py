@@ -91,13 +91,18 @@ class Store:
     def _in(self, n: int) -> str:
         return ",".join([self.P] * n)
 
+    def _member(self, column: str, batch: Sequence[Any]) -> tuple[str, list[Any]]:
+        """`column IN (...)` for one batch: SQLite binds each value; PostgreSQL overrides this."""
+        return f"{column} IN ({self._in(len(batch))})", list(batch)
+
     def existing_people(self, id_numbers: Sequence[str]) -> dict[str, Existing]:
         found: dict[str, list[Any]] = {}
         for batch in _batches(id_numbers):
+            where, params = self._member("p.id_number", batch)
             self.cur.execute(
                 "SELECT p.id_number, p.id, p.name, h.code, p.relation, p.area_id, p.phone, p.migrant "
-                f"FROM person p LEFT JOIN household h ON h.id = p.household_id WHERE p.id_number IN ({self._in(len(batch))})",
-                list(batch),
+                f"FROM person p LEFT JOIN household h ON h.id = p.household_id WHERE {where}",
+                params,
             )
             for row in self.cur.fetchall():
                 found[row[0]] = list(row[1:])
@@ -110,10 +115,8 @@ class Store:
     def _categories(self, person_ids: Sequence[int]) -> dict[int, list[str]]:
         out: dict[int, list[str]] = {}
         for batch in _batches(person_ids):
-            self.cur.execute(
-                f"SELECT person_id, category FROM category_membership WHERE person_id IN ({self._in(len(batch))})",
-                list(batch),
-            )
+            where, params = self._member("person_id", batch)
+            self.cur.execute(f"SELECT person_id, category FROM category_membership WHERE {where}", params)
             for pid, code in self.cur.fetchall():
                 out.setdefault(pid, []).append(code)
         return out
@@ -121,9 +124,8 @@ class Store:
     def person_ids(self, id_numbers: Sequence[str]) -> dict[str, int]:
         out: dict[str, int] = {}
         for batch in _batches(id_numbers):
-            self.cur.execute(
-                f"SELECT id_number, id FROM person WHERE id_number IN ({self._in(len(batch))})", list(batch)
-            )
+            where, params = self._member("id_number", batch)
+            self.cur.execute(f"SELECT id_number, id FROM person WHERE {where}", params)
             out.update(self.cur.fetchall())
         return out
 
@@ -133,8 +135,8 @@ class Store:
             self.cur.execute(
                 "SELECT p.id_number, p.id, p.name, p.birth_date, p.migrant, COALESCE(h.locality_id, a.locality_id) "
                 "FROM person p LEFT JOIN household h ON h.id = p.household_id LEFT JOIN area a ON a.id = p.area_id "
-                f"WHERE p.id_number IN ({self._in(len(batch))})",
-                list(batch),
+                f"WHERE {self._member('p.id_number', batch)[0]}",
+                self._member("p.id_number", batch)[1],
             )
             for row in self.cur.fetchall():
                 rows[row[0]] = list(row[1:])
@@ -263,19 +265,49 @@ class PostgresStore(Store):
             "CREATE TEMP TABLE stage_person (id_number text, name text, household text, relation text, "
             "area_id int, phone text, migrant boolean, birth_date date) ON COMMIT DROP"
         )
+        self.cur.execute("CREATE TEMP TABLE stage_household (code text, area_id int) ON COMMIT DROP")
         self.cur.execute(
             "CREATE TEMP TABLE stage_payment (person_id int, coverage_year int, paid_on date, amount numeric(10,2), "
             "channel text, source_file text) ON COMMIT DROP"
         )
 
+    def _member(self, column: str, batch: Sequence[Any]) -> tuple[str, list[Any]]:
+        # One array parameter: psycopg need not parse thousands of placeholders.
+        return f"{column} = ANY(%s)", [list(batch)]
+
     def upsert_households(self, locality_id: str, items: list[tuple[str, int]]) -> None:
-        # Sorted so two importers touching the same households lock them in the same order.
-        self.cur.executemany(
-            "INSERT INTO household (locality_id, code, area_id) VALUES (%s, %s, %s) "
+        # COPY + one set-based merge instead of a round trip per household. Sorted so two
+        # importers touching the same households lock them in the same order.
+        self.cur.execute("TRUNCATE stage_household")
+        with self.cur.copy("COPY stage_household (code, area_id) FROM STDIN") as copy:
+            for item in items:
+                copy.write_row(item)
+        self.cur.execute(
+            "INSERT INTO household (locality_id, code, area_id) "
+            "SELECT DISTINCT ON (code) %s, code, area_id FROM stage_household ORDER BY code "
             "ON CONFLICT (locality_id, code) DO UPDATE SET area_id = excluded.area_id "
             "WHERE household.area_id IS DISTINCT FROM excluded.area_id",
-            sorted((locality_id, code, area) for code, area in items),
+            [locality_id],
         )
+
+    def set_categories(
+        self, add: list[tuple[int, str, dt.date | None]], remove: list[tuple[int, str]]
+    ) -> None:
+        if remove:
+            self.cur.execute(
+                "DELETE FROM category_membership c USING unnest(%s::int[], %s::text[]) AS d(pid, code) "
+                "WHERE c.person_id = d.pid AND c.category = d.code",
+                [[r[0] for r in remove], [r[1] for r in remove]],
+            )
+        if add:
+            self.cur.execute(
+                "INSERT INTO category_membership (person_id, category, recognised_on) "
+                "SELECT DISTINCT ON (pid, code) pid, code, rec FROM unnest(%s::int[], %s::text[], %s::date[]) "
+                "AS a(pid, code, rec) ORDER BY pid, code "
+                "ON CONFLICT (person_id, category) DO UPDATE SET recognised_on = "
+                "COALESCE(excluded.recognised_on, category_membership.recognised_on)",
+                [[a[0] for a in add], [a[1] for a in add], [a[2] for a in add]],
+            )
 
     def upsert_people(self, locality_id: str, rows: list[PersonRow]) -> None:
         self.cur.execute("TRUNCATE stage_person")
