@@ -185,10 +185,17 @@ _STUDENT = (
 )
 _HUKOU_ELSEWHERE = re.compile(
     r"外地户口|外省户口|外市户口|户口不在|户籍不在|不是本地户口|不是本地人|户口在外|户口迁|没有户口|没户口"
-    r"|异地户籍|非本地户籍|外地人|我是外地|外地的人|嫁过来|外来人员"
+    r"|异地户籍|非本地户籍|外地人|是外地的|我是外地|外地的人|嫁过来|外来人员"
+    r"|户口在(?!这|本地|家|村|咱|我们|当地|老家)[\u4e00-\u9fff]{2,3}"
 )
 _REFUND_REASONS = (
-    ("death", re.compile(r"去世|过世|死了|死亡|人没了|不在了|病故|逝世|火化|走了|人死")),
+    (
+        "death",
+        re.compile(
+            r"去世|过世|死了|死亡|人没了|不在了|病故|逝世|火化|走了|人死"
+            r"|(?:爹|娘|爸|妈|老伴|老人|父亲|母亲|奶奶|爷爷|老公|媳妇|丈夫|妻子).{0,5}没了"
+        ),
+    ),
     ("employee_insurance", re.compile(r"职工医保|职工保险|单位(?:给我|给)?(?:交|缴|买)|上班.{0,4}单位")),
     ("duplicate", re.compile(r"重复|交了两次|两次|交重|交了两遍|多交")),
     (
@@ -244,11 +251,20 @@ _LABELLED_BEFORE = re.compile(
 _NOT_NAME_START = frozenset("的是了吗呢吧我你他她这那帮查看交参请在有没要和跟与")
 
 
+_ID_LIKE = re.compile(r"(?<![0-9])[0-9]{14,20}[Xx]?(?![0-9])")
+
+
 def find_ids(nfkc_text: str) -> list[str]:
     """ID-number candidates, normalised but not validated (the registry validates and explains)."""
     from bot.registry.ids import find_ids as registry_find_ids
+    from bot.registry.ids import normalize as registry_normalize
 
-    return registry_find_ids(nfkc_text)
+    found = registry_find_ids(nfkc_text)
+    if not found:
+        # A mistyped ID (a digit missing or doubled) is still meant as an ID: hand it on so the
+        # registry can say what is wrong with it instead of the bot not understanding at all.
+        found = [registry_normalize(m.group(0)) for m in _ID_LIKE.finditer(nfkc_text)]
+    return found
 
 
 # What may follow a name typed after an ID number: 王建国交了没有, 张三的, 李四 查一下.
