@@ -16,6 +16,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -23,7 +24,7 @@ from sqlmodel import Session
 
 from bot import clock
 from bot.registry import ids
-from bot.registry.models import Area, CategoryMembership, Household, Payment, Person
+from bot.registry.models import Area, Household, Payment, Person
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +105,10 @@ _NAME_DOTS = re.compile(r"[·•・‧∙.．]")
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=65536)
 def normalize_name(name: str | None) -> str:
     """Full-width → half-width, spaces removed, the various middle dots (少数民族 names) unified,
-    traditional characters read as simplified (a resident may type 陳 for 陈)."""
+    traditional characters read as simplified (a resident may type 陳 for 陈). Memoised: names repeat."""
     if not name:
         return ""
     text = unicodedata.normalize("NFKC", name)
@@ -121,22 +123,50 @@ def normalize_name(name: str | None) -> str:
     return text
 
 
+def names_match(stored: str, typed: str) -> bool:
+    return stored == typed or normalize_name(stored) == normalize_name(typed)
+
+
+@lru_cache(maxsize=256)
+def _pack_year(locality_id: str) -> int | None:
+    # Packs are loaded once per process, so the answer cannot change while we run.
+    try:
+        from bot.policy import get_pack
+    except ImportError:  # pragma: no cover - policy is part of the package
+        return None
+    pack = get_pack(locality_id)
+    return int(pack.coverage_year) if pack is not None else None
+
+
 def default_year(locality_id: str | None) -> int:
     """The campaign's coverage year: the newest policy pack's for the locality, else this calendar year."""
-    if locality_id:
-        try:
-            from bot.policy import get_pack
-
-            pack = get_pack(locality_id)
-            if pack is not None:
-                return int(pack.coverage_year)
-        except ImportError:
-            pass
-    return clock.today().year
+    year = _pack_year(locality_id) if locality_id else None
+    return year if year is not None else clock.today().year
 
 
-def benefit_for(locality_id: str, paid_on: dt.date, categories: list[str], birth_date: dt.date,
-             migrant: bool) -> tuple[dt.date | None, str | None]:
+def benefit_for(locality_id: str, paid_on: dt.date, categories: list[str] | tuple[str, ...], birth_date: dt.date,
+                migrant: bool) -> tuple[dt.date | None, str | None]:
+    """Benefit start (and the rule's name) from the policy engine; (None, reason or None) when it cannot say.
+
+    The engine reads the birth date only for newborns (never asked here), so answers are memoised
+    without it: a county's residents share a few hundred payment days.
+    """
+    return _benefit(locality_id, paid_on, tuple(sorted(categories)), bool(migrant), birth_date)
+
+
+def _benefit_key(locality_id: str, paid_on: dt.date, categories: tuple[str, ...], migrant: bool) -> tuple:
+    return (locality_id, paid_on, categories, migrant)
+
+
+_benefit_cache: dict[tuple, tuple[dt.date | None, str | None]] = {}
+
+
+def _benefit(locality_id: str, paid_on: dt.date, categories: tuple[str, ...], migrant: bool,
+             birth_date: dt.date) -> tuple[dt.date | None, str | None]:
+    key = _benefit_key(locality_id, paid_on, categories, migrant)
+    hit = _benefit_cache.get(key)
+    if hit is not None:
+        return hit
     try:
         from bot.policy import engine
         from bot.policy.engine import Person as PolicyPerson
@@ -148,23 +178,41 @@ def benefit_for(locality_id: str, paid_on: dt.date, categories: list[str], birth
         log.warning("benefit start unavailable for locality %s", locality_id, exc_info=True)
         return None, None
     if getattr(answer, "ok", True) is False:
-        return None, getattr(answer, "refusal", None)
-    start = getattr(answer, "benefit_start", None)
-    rule = getattr(answer, "rule", None)
-    return start, (str(rule) if rule is not None else None)
+        result: tuple[dt.date | None, str | None] = (None, getattr(answer, "refusal", None))
+    else:
+        rule = getattr(answer, "rule", None)
+        result = (getattr(answer, "benefit_start", None), str(rule) if rule is not None else None)
+    if len(_benefit_cache) > 65536:
+        _benefit_cache.clear()
+    _benefit_cache[key] = result
+    return result
 
 
 def _not_found(id_number: str, year: int | None) -> StatusResult:
     return StatusResult(found=False, masked_id=ids.mask(id_number), year=year)
 
 
-_STATUS_PERSON = (
-    select(Person.id, Person.name, Person.household_id, Person.migrant, Person.birth_date, Household.locality_id,
-           Area.locality_id)
-    .select_from(Person)
-    .outerjoin(Household, Household.id == Person.household_id)
-    .outerjoin(Area, Area.id == Person.area_id)
+# Status lookups run as plain driver SQL: residents ask one at a time and the bot must answer
+# thousands per second per core; building SQLAlchemy statements per call costs more than the query.
+_SQL_PERSON = (
+    "SELECT p.id, p.name, p.household_id, p.migrant, p.birth_date, COALESCE(h.locality_id, a.locality_id) "
+    "FROM person p LEFT JOIN household h ON h.id = p.household_id LEFT JOIN area a ON a.id = p.area_id "
+    "WHERE p.id_number = {0}"
 )
+_SQL_PAYMENT = "SELECT MIN(paid_on), SUM(amount) FROM payment WHERE person_id = {0} AND coverage_year = {0}"
+_SQL_CATEGORIES = "SELECT category FROM category_membership WHERE person_id = {0}"
+
+
+@lru_cache(maxsize=8)
+def _sql(dialect: str) -> tuple[str, str, str]:
+    mark = "?" if dialect == "sqlite" else "%s"
+    return tuple(q.format(mark) for q in (_SQL_PERSON, _SQL_PAYMENT, _SQL_CATEGORIES))  # type: ignore[return-value]
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])  # SQLite returns ISO text
 
 
 def status(session: Session, id_number: str, name: str, year: int | None = None) -> StatusResult:
@@ -175,26 +223,27 @@ def status(session: Session, id_number: str, name: str, year: int | None = None)
     check = ids.validate(id_number)
     if not check.ok:
         return _not_found(id_number, year)
-    row = session.execute(_STATUS_PERSON.where(Person.id_number == check.number)).first()
-    if row is None or normalize_name(row[1]) != normalize_name(name):
-        return _not_found(id_number, year)
-    person_id, stored_name, household_id, migrant, birth, hh_locality, area_locality = row
-    locality_id = hh_locality or area_locality
-    year = year or default_year(locality_id)
-    pay = session.execute(
-        select(func.min(Payment.paid_on), func.sum(Payment.amount)).where(
-            Payment.person_id == person_id, Payment.coverage_year == year
-        )
-    ).first()
-    paid_on, amount = (pay[0], pay[1]) if pay else (None, None)
-    categories = sorted(
-        session.execute(select(CategoryMembership.category).where(CategoryMembership.person_id == person_id))
-        .scalars()
-        .all()
-    )
+    conn = session.connection()
+    q_person, q_payment, q_categories = _sql(conn.dialect.name)
+    # The raw DB-API cursor of the session's connection: inside the session's transaction.
+    cur = conn.connection.cursor()
+    try:
+        cur.execute(q_person, (check.number,))
+        row = cur.fetchone()
+        if row is None or not names_match(row[1], name):
+            return _not_found(id_number, year)
+        person_id, stored_name, household_id, migrant, birth, locality_id = row
+        year = year or default_year(locality_id)
+        cur.execute(q_payment, (person_id, year))
+        pay = cur.fetchone()
+        cur.execute(q_categories, (person_id,))
+        categories = tuple(sorted(r[0] for r in cur.fetchall()))
+    finally:
+        cur.close()
+    paid_on, amount = (_as_date(pay[0]), pay[1]) if pay else (None, None)
     start = rule = None
     if paid_on is not None and locality_id:
-        start, rule = benefit_for(locality_id, paid_on, categories, birth, bool(migrant))
+        start, rule = _benefit(locality_id, paid_on, categories, bool(migrant), _as_date(birth))
     return StatusResult(
         found=True,
         masked_id=ids.mask(check.number),
@@ -205,8 +254,8 @@ def status(session: Session, id_number: str, name: str, year: int | None = None)
         year=year,
         enrolled=paid_on is not None,
         paid_on=paid_on,
-        amount=Decimal(amount).quantize(Decimal("0.01")) if amount is not None else None,
-        categories=tuple(categories),
+        amount=Decimal(str(amount)).quantize(Decimal("0.01")) if amount is not None else None,
+        categories=categories,
         migrant=bool(migrant),
         benefit_start=start,
         benefit_rule=rule,
