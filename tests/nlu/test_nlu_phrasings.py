@@ -16,7 +16,8 @@ def test_table_is_large_and_valid() -> None:
     table = phrasings.load()
     entries = table["tuned"] + table["held_out"] + table["fresh"]
     assert len(entries) >= 300
-    assert len(table["held_out"]) >= len(entries) // 5
+    # a fifth of the table written before the rules is held out (`fresh` is a later blind set)
+    assert len(table["held_out"]) >= (len(table["tuned"]) + len(table["held_out"])) // 5
     assert len({e["text"] for e in entries}) == len(entries), "duplicate phrasings"
     for entry in entries:
         assert entry["intent"] in INTENTS, entry
