@@ -28,6 +28,7 @@ import datetime as dt
 import time
 import zlib
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -377,34 +378,45 @@ def generate(session: Session, locality_id: str, scale: float = 1.0, seed: int =
     deferred = _defer_indexes(session)
     seq_used = SeqCounter(len(regions))
     try:
-        for index, place in enumerate(places):
-            if place.size <= 0:
-                continue
-            rng = np.random.default_rng([seed, zlib.crc32(locality_id.encode()), index])
-            hh_first = next_hh
+        ids_next = {"household": next_hh, "person": next_person}
+
+        def produce(index: int, place: _Place) -> _Batch:
+            # Runs in one worker thread, places strictly in order: ids, order codes and the amount
+            # cache are only touched here, so the result is the same as a sequential run.
             batch = _generate_place(
-                rng, place, regions=regions, ref_day=ref_day, pay_start=_day(pay_start), pay_end=_day(pay_end),
+                np.random.default_rng([seed, zlib.crc32(locality_id.encode()), index]), place,
+                regions=regions, ref_day=ref_day, pay_start=_day(pay_start), pay_end=_day(pay_end),
                 categories=categories, cat_p=cat_p, channels=channels, amounts=amounts, seq_used=seq_used,
-                first_household=hh_first, first_person=next_person, division=division, locality_id=locality_id,
-                coverage_year=pack.coverage_year, period_end=_day(period.end), cat_name=cat_name,
-                with_files=out_dir is not None,
+                first_household=ids_next["household"], first_person=ids_next["person"], division=division,
+                locality_id=locality_id, coverage_year=pack.coverage_year, period_end=_day(period.end),
+                cat_name=cat_name, with_files=out_dir is not None,
             )
-            next_hh += len(batch.households)
-            next_person += len(batch.persons)
-            _bulk_insert(session, "household", ("id", "locality_id", "code", "area_id"), batch.households)
-            _bulk_insert(session, "person", ("id", "id_number", "name", "household_id", "relation", "area_id",
-                                             "phone", "migrant", "birth_date"), batch.persons)
-            _bulk_insert(session, "category_membership", ("person_id", "category", "recognised_on"), batch.categories)
-            _bulk_insert(session, "payment", ("person_id", "coverage_year", "paid_on", "amount", "channel",
-                                              "source_file"), batch.payments)
-            summary.households += len(batch.households)
-            summary.persons += len(batch.persons)
-            summary.categories += len(batch.categories)
-            summary.payments += len(batch.payments)
-            if len(summary.samples) < 3:
-                summary.samples.extend(batch.samples[: 3 - len(summary.samples)])
-            if roster_out is not None and payments_out is not None:
-                _write_files(roster_out, payments_out, batch)
+            ids_next["household"] += len(batch.households)
+            ids_next["person"] += len(batch.persons)
+            return batch
+
+        work = [(index, place) for index, place in enumerate(places) if place.size > 0]
+        # Generate the next place while this one is inserted (numpy and SQLite release the GIL).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-gen") as pool:
+            pending = pool.submit(produce, *work[0]) if work else None
+            for k in range(len(work)):
+                assert pending is not None
+                batch = pending.result()
+                pending = pool.submit(produce, *work[k + 1]) if k + 1 < len(work) else None
+                _bulk_insert(session, "household", ("id", "locality_id", "code", "area_id"), batch.households)
+                _bulk_insert(session, "person", ("id", "id_number", "name", "household_id", "relation", "area_id",
+                                                 "phone", "migrant", "birth_date"), batch.persons)
+                _bulk_insert(session, "category_membership", ("person_id", "category", "recognised_on"), batch.categories)
+                _bulk_insert(session, "payment", ("person_id", "coverage_year", "paid_on", "amount", "channel",
+                                                  "source_file"), batch.payments)
+                summary.households += len(batch.households)
+                summary.persons += len(batch.persons)
+                summary.categories += len(batch.categories)
+                summary.payments += len(batch.payments)
+                if len(summary.samples) < 3:
+                    summary.samples.extend(batch.samples[: 3 - len(summary.samples)])
+                if roster_out is not None and payments_out is not None:
+                    _write_files(roster_out, payments_out, batch)
         _fix_sequences(session, ("household", "person"))
         _restore_indexes(session, deferred)
     finally:
