@@ -79,6 +79,7 @@ class SentCall:
     files: dict[str, StoredFile] = field(default_factory=dict)
     result: Any = None
     error: str | None = None
+    at_perf: float = 0.0  # time.perf_counter() when answered, for latency measurements in-process
 
     @property
     def ok(self) -> bool:
@@ -572,6 +573,7 @@ class FakeBotAPI:
     async def _record(self, record: SentCall) -> None:
         record.seq = next(self._seq)
         record.at = time.time()
+        record.at_perf = time.perf_counter()
         self.sent.append(record)
         async with self._changed:
             self._changed.notify_all()
