@@ -1,0 +1,63 @@
+"""Update middlewares: session per update, profile created, staff lookup, errors answered politely."""
+
+from __future__ import annotations
+
+import io
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from sqlmodel import Session
+
+from bot.registry.db import ensure_schema, get_engine
+from bot.registry.models import AuditLog, ChatProfile
+from bot.settings import Settings
+from bot.terminal import TERMINAL_TOKEN, TerminalChat, TerminalSession
+from handlers.middlewares import SORRY_TEXT, setup_middlewares
+
+
+def _chat(tmp_path, router: Router) -> tuple[TerminalChat, io.StringIO, object]:
+    engine = get_engine(f"sqlite:///{tmp_path}/m.db")
+    ensure_schema(engine)
+    dp = Dispatcher()
+    setup_middlewares(dp, Settings(database_url=f"sqlite:///{tmp_path}/m.db"), engine)
+    dp.include_router(router)
+    out = io.StringIO()
+    session = TerminalSession(out, tmp_path)
+    return TerminalChat(dp, Bot(TERMINAL_TOKEN, session=session), session, 4242), out, engine
+
+
+async def test_data_keys_and_commit(tmp_path) -> None:
+    router = Router()
+    seen = {}
+
+    @router.message(Command("x"))
+    async def x(message: Message, session: Session, profile: ChatProfile, staff, settings) -> None:
+        seen.update(profile=profile.chat_id, staff=staff, settings=settings is not None)
+        session.add(AuditLog(chat_id=message.chat.id, actor="t", action="t", outcome="ok"))
+        await message.answer("好")
+
+    chat, out, engine = _chat(tmp_path, router)
+    await chat.send("/x")
+    assert seen == {"profile": 4242, "staff": None, "settings": True}
+    with Session(engine) as s:
+        assert s.get(ChatProfile, 4242) is not None
+        assert len(list(s.exec(AuditLog.__table__.select()))) == 1
+    assert "机器人：好" in out.getvalue()
+
+
+async def test_error_is_logged_masked_rolled_back_and_answered(tmp_path, caplog) -> None:
+    router = Router()
+
+    @router.message(Command("boom"))
+    async def boom(message: Message, session: Session) -> None:
+        session.add(AuditLog(chat_id=message.chat.id, actor="t", action="t", outcome="x"))
+        session.flush()
+        raise RuntimeError("bad 110101199003074477")
+
+    chat, out, engine = _chat(tmp_path, router)
+    await chat.send("/boom")
+    assert SORRY_TEXT in out.getvalue()
+    assert "110101199003074477" not in caplog.text and "update" in caplog.text
+    with Session(engine) as s:
+        assert list(s.exec(AuditLog.__table__.select())) == []
