@@ -5,15 +5,13 @@ The list of places comes only from `bot.policy.all_packs()` / `gazetteer()`: add
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from bot import clock
 
-# A Chinese place name ending in an administrative suffix ("合肥市", "金寨县", "三河镇").
-_PLACE_SHAPE = re.compile(r"([\u4e00-\u9fff]{1,8}?(?:省|市|县|区|旗|镇|乡|街道))")
-_NOT_PLACES = ("城市", "城区", "市区", "社区", "地区", "本县", "本市", "外县", "外市", "县里", "市里", "乡镇", "镇上")
+_NOT_PLACES = frozenset({"中国", "全国", "本地", "外地", "当地", "老家", "城里", "乡下", "农村", "城镇"})
 
 
 @dataclass(frozen=True)
@@ -79,25 +77,50 @@ def covered_list_zh() -> str:
 
 
 def unknown_place_in(text: str) -> str | None:
-    """A place-shaped name in the text that is not one we cover (called only when NLU found no place)."""
-    known = set()
+    """A place named in the text that we have no policy for (called only when the NLU found no known
+    place). Place names are jieba's `ns` words; a place someone merely works or studies in
+    ("在上海打工") is not the place the question is about."""
+    import jieba.posseg
+
+    if not text or any(w in text for w in _HOME_WORDS):
+        return None
+    known = _known_names()
+    words = list(jieba.posseg.cut(text, HMM=False))
+    for i, w in enumerate(words):
+        name = w.word
+        if not w.flag.startswith("ns") or len(name) < 2 or name in _NOT_PLACES:
+            continue
+        if name in known or any(k in name or name in k for k in known if len(k) >= 2):
+            continue
+        after = "".join(x.word for x in words[i + 1 : i + 4])
+        if any(after.startswith(c) for c in _ELSEWHERE_CONTEXT):
+            continue
+        return name
+    return None
+
+
+_ELSEWHERE_CONTEXT = ("打工", "务工", "上班", "工作", "上学", "读书", "上大学", "念书", "做生意", "回来", "回不",
+                      "交了", "交过", "参保了", "参加了", "买了")
+# Words saying the question is about the resident's own place, whatever other place is mentioned.
+_HOME_WORDS = ("老家", "这边", "我们这", "咱这", "本地", "户口所在")
+
+
+@lru_cache(maxsize=1)
+def _known_names() -> frozenset[str]:
+    names: set[str] = set()
     try:
         from bot.policy import gazetteer
 
         for entry in gazetteer():
-            name = entry[0] if isinstance(entry, tuple) else getattr(entry, "name", None)
+            name = getattr(entry, "name", None) or (entry[0] if isinstance(entry, tuple) else None)
             if name:
-                known.add(name)
-    except Exception:  # noqa: BLE001 - the gazetteer is only a guard against false alarms
+                names.add(str(name))
+    except Exception:  # noqa: BLE001 - the gazetteer only prevents false alarms
         pass
-    for m in _PLACE_SHAPE.finditer(text or ""):
-        name = m.group(1)
-        if any(w in name for w in _NOT_PLACES) or len(name) < 2:
-            continue
-        if name in known or any(k and (k in name or name in k) for k in known):
-            continue
-        return name
-    return None
+    for pack in _packs():
+        loc = pack.locality
+        names.update(n for n in (loc.name_zh, *loc.aliases, getattr(loc, "county", None)) if n)
+    return frozenset(names)
 
 
 def area_id_for(session: Any, locality_id: str, name: str | None) -> int | None:

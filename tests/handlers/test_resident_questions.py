@@ -213,6 +213,16 @@ async def test_unknown_place_lists_covered_places(talk: Any) -> None:
 
 
 @needs_nlu
+async def test_other_place_as_context_is_not_an_unknown_place(talk: Any) -> None:
+    c = talk(912)
+    await c.say("五河县")
+    replies = await c.say("我在上海打工过年回来还能交吗")
+    dl = engine.deadline("wuhe", Person(migrant=True), clock.today())
+    assert "没有收录" not in replies[-1]
+    assert render.day(dl.deadline) in replies[-1]
+
+
+@needs_nlu
 async def test_year_over_is_said(talk: Any) -> None:
     from bot import clock
 
