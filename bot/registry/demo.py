@@ -187,7 +187,7 @@ def _nearby_codes(division: str) -> list[str]:
 
 def _split(total: int, parts: int, rng: np.random.Generator) -> np.ndarray:
     """Split total into `parts` uneven non-negative integers (largest remainder)."""
-    share = rng.dirichlet(np.full(parts, 2.0)) * total
+    share = rng.dirichlet(np.full(parts, 12.0)) * total
     counts = np.floor(share).astype(np.int64)
     rest = total - counts.sum()
     if rest:
@@ -352,7 +352,9 @@ def generate(session: Session, locality_id: str, scale: float = 1.0, seed: int =
             town_name = pack.locality.name_zh
             places.append(_Place(area.id, town_name, entry.name, size, float(base_rng.uniform(0.80, 0.95))))
             continue
-        k = int(base_rng.integers(3, 13))
+        # 3–12 villages, more for bigger towns (about 8,000 people each at full scale), so no
+        # generated village is implausibly large.
+        k = int(np.clip(round(size / 8000) + int(base_rng.integers(-1, 2)), 3, 12))
         for name, n in zip(_village_names(base_rng, k), _split(size, k, base_rng), strict=True):
             village = Area(locality_id=locality_id, level="village", name=name, parent_id=area.id)
             session.add(village)
