@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from bot import clock
 from bot.registry import ids
-from bot.registry.models import Area, Household, Payment, Person
+from bot.registry.models import Area, Payment, Person
 
 log = logging.getLogger(__name__)
 
@@ -317,14 +317,22 @@ def unpaid_by_household(session: Session, area_id: int | None, year: int, *,
     area_ids, names = _subtree(session, locality_id, area_id)
     if not area_ids:
         return []
-    paid = exists().where(Payment.person_id == Person.id, Payment.coverage_year == year)
-    rows = session.execute(
-        select(Person.id, Person.name, Person.id_number, Person.phone, Person.migrant, Person.relation,
-               Person.area_id, Person.household_id, Household.code, Household.area_id)
-        .select_from(Person)
-        .outerjoin(Household, Household.id == Person.household_id)
-        .where(Person.area_id.in_(area_ids), ~paid)
-    ).all()
+    # Driver-level SQL (as in `status`): a village list has thousands of rows and ORM row
+    # processing would cost more than the query.
+    conn = session.connection()
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    sql = (
+        "SELECT p.id, p.name, p.id_number, p.phone, p.migrant, p.relation, p.area_id, p.household_id, h.code, "
+        "h.area_id FROM person p LEFT JOIN household h ON h.id = p.household_id "
+        f"WHERE p.area_id IN ({', '.join([mark] * len(area_ids))}) AND NOT EXISTS "
+        f"(SELECT 1 FROM payment pay WHERE pay.person_id = p.id AND pay.coverage_year = {mark})"
+    )
+    cur = conn.connection.cursor()
+    try:
+        cur.execute(sql, (*area_ids, year))
+        rows = cur.fetchall()
+    finally:
+        cur.close()
     groups: dict[Any, HouseholdUnpaid] = {}
     for pid, name, number, phone, migrant, relation, p_area, hh_id, hh_code, hh_area in rows:
         key = hh_id if hh_id is not None else ("person", pid)
