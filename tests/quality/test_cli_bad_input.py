@@ -1,0 +1,274 @@
+"""Every `yibao` subcommand given bad input fails cleanly: a non-zero exit, a short message that says
+what is wrong (Chinese, or typer's own usage message for a malformed option), and no traceback or
+uncaught exception. Good input exits 0. The command list is read from the real typer app, and a
+test fails when a command appears that this table does not cover, so new commands get checked.
+
+Commands run in-process through typer's CliRunner (fast); one smoke test runs the console script as
+a child process to prove the real entry point prints no traceback either.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import typer.main
+from qa_support import TODAY, cli_env, has_cjk, run_yibao
+from typer.testing import CliRunner
+
+from bot import clock
+from bot.cli import app
+from bot.settings import get_settings
+
+# ------------------------------------------------------------------------------------ the table
+
+
+@dataclass(frozen=True)
+class Case:
+    args: tuple[str, ...]
+    why: str  # what is wrong with the input
+    env: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def id(self) -> str:
+        return " ".join(self.args)
+
+
+def case(line: str, why: str, **env: str) -> Case:
+    return Case(tuple(line.split()), why, tuple(env.items()))
+
+
+BAD = [
+    # policy
+    case("policy show nowhere", "unknown locality"),
+    case("policy show wuhe --year 1999", "no pack for the year"),
+    case("policy amount nowhere", "unknown locality"),
+    case("policy amount wuhe --category 外星人", "unknown category"),
+    case("policy amount wuhe --birth-date 2023-13-45", "bad date"),
+    case("policy amount wuhe --birth-date 2030-01-01 --on 2023-11-20", "born after the date asked about"),
+    case("policy amount wuhe --on notadate", "bad date"),
+    case("policy amount wuhe --age -3", "negative age"),
+    case("policy deadline nowhere", "unknown locality"),
+    case("policy deadline wuhe --on 2023-02-29", "no such day"),
+    case("policy deadline wuhe --newborn-birth 20231301", "bad date"),
+    case("policy benefit-start wuhe --paid 2023-02-30", "no such day"),
+    case("policy benefit-start wuhe", "missing --paid"),
+    case("policy benefit-start wuhe --paid 2024-03-15 --special alien", "unknown --special reason"),
+    case("policy eligibility nowhere", "unknown locality"),
+    case("policy eligibility wuhe --student kindergarten", "unknown student kind"),
+    case("policy refund wuhe --reason boredom", "unknown refund reason"),
+    case("policy refund nowhere --reason death", "unknown locality"),
+    case("policy check missing.yaml", "missing file"),
+    case("policy check broken.yaml", "malformed pack (not YAML)"),
+    case("policy check partial.yaml", "malformed pack (fields missing)"),
+    case("policy check empty.yaml", "malformed pack (empty)"),
+    # registry
+    case("status 123 张三", "bad ID (length)"),
+    case("status abc 张三", "bad ID (characters)"),
+    case("status 34032219500301001X 张三", "bad ID (check digit)"),
+    case("demo-data --locality nowhere", "unknown locality"),
+    case("demo-data --locality wuhe --scale -1", "negative scale"),
+    # importers
+    case("import roster missing.csv --locality wuhe -q", "missing file"),
+    case("import roster empty.csv --locality wuhe -q", "empty file"),
+    case("import roster nocols.csv --locality wuhe -q", "no header"),
+    case("import roster old.xls --locality wuhe -q", "old Excel"),
+    case("import roster fake.xlsx --locality wuhe -q", "not really XLSX"),
+    case("import roster binary.csv --locality wuhe -q", "binary garbage"),
+    case("import roster nocols.csv --locality nowhere -q", "unknown locality"),
+    case("import payments missing.csv --year 2024 -q", "missing file"),
+    case("import payments nocols.csv --year 2024 -q", "no header"),
+    case("import payments nocols.csv --year 1800 -q", "implausible year"),
+    case("import payments nocols.csv --year abc -q", "year not a number"),
+    # staff
+    case("staff invite --role king --locality wuhe", "bad role"),
+    case("staff invite --role cadre", "cadre without a village"),
+    case("staff invite --role cadre --village 不存在村", "unknown village"),
+    case("staff invite --role town-official --town 不存在镇 --locality wuhe", "unknown town"),
+    case("staff invite --role county-admin", "admin without a locality"),
+    case("staff invite --role county-admin --locality nowhere", "unknown locality"),
+    case("staff list --locality nowhere", "unknown locality"),
+    # campaigns and outbox
+    case("campaign list --locality nowhere", "unknown locality"),
+    case("campaign show 99999", "unknown campaign"),
+    case("campaign show abc", "campaign id not a number"),
+    case("campaign pause 99999", "unknown campaign"),
+    case("campaign resume 99999", "unknown campaign"),
+    case("campaign run nowhere", "unknown locality"),
+    case("outbox send --until-empty", "no BOT_TOKEN"),
+    # bot
+    case("chat --locality nowhere", "unknown locality"),
+    case("chat --staff king --locality wuhe", "bad role"),
+    case("chat --staff county-admin", "staff without a locality"),
+    case("run", "no BOT_TOKEN"),
+    case("run", "malformed BOT_TOKEN", BOT_TOKEN="garbage"),
+    case("webhook", "malformed BOT_TOKEN", BOT_TOKEN="12345"),
+    case("webhook --port 99999", "port out of range", BOT_TOKEN="123456789:AAEexampleexampleexampleexample1234"),
+    case("fake-api --port 70000", "port out of range"),
+    case("scheduler --bogus", "unknown option"),
+    case("nosuchcommand", "unknown command"),
+]
+
+GOOD = [
+    case("version", "version"),
+    case("policy list", "packs"),
+    case("policy show wuhe", "a pack"),
+    case("policy amount wuhe --category 低保 --json", "the README's example"),
+    case("policy deadline wuhe --migrant", "deadline"),
+    case("policy benefit-start wuhe --paid 2024-03-15", "benefit start"),
+    case("policy eligibility wuhe --student university", "eligibility"),
+    case("policy refund wuhe --reason death", "refund"),
+    case("policy check good.yaml", "a shipped pack copied"),
+    case("import roster roster.csv --locality wuhe -q", "the documented sample"),
+    case("staff invite --role county-admin --locality wuhe", "an invite"),
+    case("staff list", "posts"),
+    case("campaign list", "campaigns"),
+]
+
+# Commands that take no input worth breaking, or that serve forever on good input (not run here).
+NO_BAD_INPUT = {"version", "policy list"}
+LONG_RUNNING = {"run", "webhook", "scheduler", "fake-api", "outbox send", "chat"}
+
+# ------------------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("cli")
+    root = Path(__file__).resolve().parents[2]
+    (tmp / "broken.yaml").write_text("locality: [unclosed\n", encoding="utf-8")
+    (tmp / "partial.yaml").write_text("schema_version: 1\nlocality:\n  id: x\n", encoding="utf-8")
+    (tmp / "empty.yaml").write_text("", encoding="utf-8")
+    (tmp / "good.yaml").write_text(
+        (root / "bot" / "policy" / "packs" / "wuhe-2024.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp / "good.yaml").rename(tmp / "wuhe-2024.yaml")
+    (tmp / "empty.csv").write_text("", encoding="utf-8")
+    (tmp / "nocols.csv").write_text("foo,bar\n1,2\n", encoding="utf-8")
+    (tmp / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
+    (tmp / "fake.xlsx").write_bytes(b"this is not a zip file")
+    (tmp / "binary.csv").write_bytes(bytes(range(256)) * 8)
+    (tmp / "roster.csv").write_text(
+        (root / "docs" / "samples" / "roster-sample.csv").read_text(encoding="utf-8-sig"), encoding="utf-8")
+    return tmp
+
+
+@pytest.fixture()
+def cli(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    """In the work dir (no project .env), its own SQLite file, a pinned day, no token; the root
+    logger restored afterwards (bot commands call setup_logging, which replaces its handlers)."""
+    env = cli_env(workdir)
+    monkeypatch.chdir(workdir)
+    for key in ("DATABASE_URL", "YIBAO_TODAY"):
+        monkeypatch.setenv(key, env[key])
+    for key in ("BOT_TOKEN", "STATUS_API_URL", "REDIS_URL", "TELEGRAM_API_BASE"):
+        monkeypatch.delenv(key, raising=False)
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
+    clock.set_today(None)
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+    root.handlers[:] = saved[1]
+    root.setLevel(saved[0])
+
+
+def _commands() -> set[str]:
+    """Every leaf command of the real app, e.g. "policy amount", "status"."""
+    found: set[str] = set()
+
+    def walk(cmd: object, prefix: str) -> None:
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                walk(sub, f"{prefix} {name}".strip())
+        else:
+            found.add(prefix)
+
+    walk(typer.main.get_command(app), "")
+    return found
+
+
+def _command_of(c: Case, commands: set[str]) -> str | None:
+    two = " ".join(c.args[:2])
+    return two if two in commands else (c.args[0] if c.args[0] in commands else None)
+
+
+def _invoke(cli: CliRunner, c: Case, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, BaseException | None]:
+    for key, value in c.env:
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    result = cli.invoke(app, list(c.args))
+    exc = result.exception if result.exception is not None and not isinstance(result.exception, SystemExit) else None
+    return result.exit_code, result.stdout + (result.stderr or ""), exc
+
+
+# ------------------------------------------------------------------------------------ tests
+
+
+def test_every_command_is_covered() -> None:
+    """A command missing from this table is a command nobody checked for bad input."""
+    commands = _commands()
+    assert {"status", "policy amount", "import roster", "staff invite"} <= commands, commands
+    covered = {_command_of(c, commands) for c in BAD} | NO_BAD_INPUT
+    missing = sorted(commands - covered)
+    assert not missing, f"commands without a bad-input case in tests/quality/test_cli_bad_input.py: {missing}"
+
+
+@pytest.mark.parametrize("c", BAD, ids=lambda c: f"{c.id} [{c.why}]")
+def test_bad_input_fails_cleanly(cli: CliRunner, c: Case, monkeypatch: pytest.MonkeyPatch) -> None:
+    if _command_of(c, _commands()) is None and c.why != "unknown command":
+        pytest.skip(f"`yibao {c.args[0]}` does not exist yet")
+    code, output, exc = _invoke(cli, c, monkeypatch)
+    assert exc is None, f"uncaught {type(exc).__name__}: {exc}\n{output}"
+    assert "Traceback" not in output, output
+    assert code != 0, f"bad input ({c.why}) exited 0:\n{output}"
+    text = output.strip()
+    assert text, "no message at all"
+    if "Usage:" in text:
+        # typer's own check of an option's type: names the option and the problem
+        assert "Error" in text and ("Invalid value" in text or "No such" in text or "Missing" in text), text
+        return
+    lines = [line for line in text.splitlines() if line.strip()]
+    if c.args[:2] == ("policy", "check"):
+        # one problem a line, each naming the file (documented format "file: field: problem")
+        assert all(":" in line for line in lines), text
+        return
+    assert has_cjk(text), f"the message is not in Chinese: {text}"
+    assert len(lines) <= 2, f"a short message is expected, got {len(lines)} lines:\n{text}"
+
+
+@pytest.mark.parametrize("c", GOOD, ids=lambda c: c.id)
+def test_good_input_exits_zero(cli: CliRunner, c: Case, monkeypatch: pytest.MonkeyPatch) -> None:
+    if _command_of(c, _commands()) is None:
+        pytest.skip(f"`yibao {c.args[0]}` does not exist yet")
+    args = tuple("wuhe-2024.yaml" if a == "good.yaml" else a for a in c.args)
+    code, output, exc = _invoke(cli, Case(args, c.why, c.env), monkeypatch)
+    assert exc is None, f"uncaught {type(exc).__name__}: {exc}\n{output}"
+    assert code == 0, output
+    assert output.strip() and "Traceback" not in output
+
+
+def test_readme_example_pays_60(cli: CliRunner) -> None:
+    import json
+
+    clock.set_today(None)
+    result = cli.invoke(app, ["policy", "amount", "wuhe", "--category", "低保", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert float(data["personal"]) == 60 and data["citations"]
+
+
+@pytest.mark.slow
+def test_console_script_prints_no_traceback(workdir: Path) -> None:
+    """The real entry point, as a child process: bad input gives one clean line on stderr."""
+    env = cli_env(workdir)
+    bad = run_yibao(["policy", "amount", "wuhe", "--category", "外星人"], env, workdir, timeout=120)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr + bad.stdout
+    assert has_cjk(bad.stderr) and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+    status = run_yibao(["status", "34032219500301001X", "张三"], env, workdir, timeout=120)
+    assert status.returncode != 0 and "Traceback" not in status.stderr + status.stdout
+    assert "校验码" in status.stderr, status.stderr
+    assert TODAY  # the child ran with the pinned day (cli_env)
