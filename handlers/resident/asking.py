@@ -101,13 +101,19 @@ def person(facts: dict[str, Any]) -> Any:
     return Person(**kwargs)
 
 
-def category_names(pack: Any) -> dict[str, str]:
-    return {c.code: c.name_zh for c in (getattr(pack, "categories", None) or [])}
+def category_name(pack: Any, code: str) -> str:
+    """The pack's local name for a category code, else the shared vocabulary's name."""
+    local = pack.category(code) if hasattr(pack, "category") else None
+    if local is not None:
+        return local.name_zh
+    from bot.policy import vocabulary
+
+    entry = vocabulary().get(code)
+    return entry.name_zh if entry is not None else code
 
 
 def who(pack: Any, facts: dict[str, Any]) -> str | None:
-    names = category_names(pack)
-    parts = [names.get(c, c) for c in facts.get("categories") or []]
+    parts = [category_name(pack, c) for c in facts.get("categories") or []]
     if facts.get("age") is not None:
         parts.append(f"{facts['age']}岁")
     if facts.get("migrant"):
@@ -240,7 +246,7 @@ def answer(topic: str, loc: str, facts: dict[str, Any], today: dt.date) -> Reply
     if topic == "newborn":
         if facts.get("birth_date"):
             baby = person({**facts, "newborn": True})
-            return Reply(render.deadline(engine.deadline(pack, baby, on), pack, note))
+            return Reply(render.deadline(engine.deadline(pack, baby, on), pack, note, newborn=True))
         # No birth date: state the rule only (figures about an assumed birthday would mislead).
         baby = person({**facts, "newborn": True, "birth_date": on.isoformat()})
         ans = engine.benefit_start(pack, baby, on)

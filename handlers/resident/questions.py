@@ -89,7 +89,9 @@ async def fact_typed(message: Message, state: FSMContext, profile: Any = None) -
     elif pending.get("ask") == "town" and (u.town or u.village):
         facts["town"] = u.town or u.village
         got = True
-    if got and (u.topic is None or u.topic == pending.get("topic")):
+    same_place = not u.loc or u.loc == (pending.get("loc") or getattr(profile, "locality_id", None))
+    if got and same_place and (u.topic is None or u.topic == pending.get("topic")):
+        facts = {**u.facts, **facts}
         loc = pending.get("loc") or getattr(profile, "locality_id", None)
         await answer_topic(message, state, pending["topic"], loc, facts)
         return

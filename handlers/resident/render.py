@@ -48,7 +48,7 @@ def money(value: Any) -> str:
     return str(value)
 
 
-def source_line(answer_or_citations: Any) -> str | None:
+def source_line(answer_or_citations: Any, last: frozenset[str] = frozenset()) -> str | None:
     """One line naming the clauses: 依据：<document number> <locator>、<locator>；<other document> ..."""
     cits = answer_or_citations
     if not isinstance(cits, list | tuple):
@@ -62,8 +62,9 @@ def source_line(answer_or_citations: Any) -> str | None:
             locs.append(loc)
     if not by_doc:
         return None
-    # The most specific clause (e.g. 二（二）2 over 二（一）) first: it is the one that decided.
-    parts = [f"{doc} {'、'.join(sorted(locs, key=len, reverse=True)[:3])}".strip() for doc, locs in by_doc.items()]
+    # Clauses in `last` (e.g. the general financing clause of an amount) go after the deciding ones.
+    parts = [f"{doc} {'、'.join(sorted(locs, key=lambda loc: loc in last)[:3])}".strip()
+             for doc, locs in by_doc.items()]
     return SOURCE_PREFIX + "；".join(parts[:2])
 
 
@@ -153,28 +154,31 @@ def amount(answer: Any, pack: Any, who: str | None, note: str | None) -> str:
     restated = re.compile("|".join(rf"(?<![0-9.]){re.escape(f)}\s*元" for f in figures))
     room = MAX_LINES - len([x for x in lines if x])
     lines += [ln for ln in explanation_lines(answer, room + 1) if not restated.search(ln)][:room]
-    return compose(lines, source_line(answer))
+    general = frozenset({pack.financing.personal.locator}) if getattr(pack, "financing", None) else frozenset()
+    return compose(lines, source_line(answer, general))
 
 
-def deadline(answer: Any, pack: Any, note: str | None) -> str:
+def deadline(answer: Any, pack: Any, note: str | None, *, newborn: bool = False) -> str:
     j = fields(answer)
     if not j.get("ok", getattr(answer, "ok", False)):
         return refusal(answer, pack, note)
     head = header(pack.locality.name_zh, j.get("coverage_year"))
     due = day(j.get("deadline"))
+    what = "新生儿参保缴费截止" if newborn else "缴费截止"
     if j.get("missed"):
-        when = f"{head}：缴费截止 {due}，已经过了。"
+        when = f"{head}：{what} {due}，已经过了。"
     else:
         left = j.get("days_left")
-        when = f"{head}：缴费截止 {due}" + (f"，还剩 {left} 天。" if left is not None else "。")
+        when = f"{head}：{what} {due}" + (f"，还剩 {left} 天。" if left is not None else "。")
     lines: list[str | None] = [note, when]
-    for p in (j.get("periods") or [])[:3]:
+    for p in [] if newborn else (j.get("periods") or [])[:3]:
         start, end = p.get("start"), p.get("end")
         span = f"{day(start)}至{day(end)}" if start else f"截至{day(end)}"
         lines.append(f"{p.get('label') or '缴费期'}：{span}")
     room = MAX_LINES - len([x for x in lines if x])
-    # Skip the engine's sentence that restates the deadline itself; keep the rest (who, if missed).
-    lines += [ln for ln in explanation_lines(answer, room + 1) if due not in ln or "延" in ln][:room]
+    # Skip the engine's sentence restating the deadline; keep the rest (who it applies to, if missed).
+    kept = [ln for ln in explanation_lines(answer, room + 1) if not (due in ln and "截止" in ln)]
+    lines += kept[:room]
     return compose(lines, source_line(answer))
 
 
