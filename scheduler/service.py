@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from typing import Any
 
 from sqlalchemy import Engine
@@ -84,7 +85,8 @@ class EmbeddedScheduler:
         self.sender: OutboxSender | None = None
         self.lock: SchedulerLock | None = None
         self._tasks: list[asyncio.Task] = []
-        self._own_bot = False
+        self._sender_thread: threading.Thread | None = None
+        self._sender_loop: asyncio.AbstractEventLoop | None = None
         self.running = False
 
     async def start(self, *, raise_if_locked: bool = False) -> None:
@@ -115,15 +117,45 @@ class EmbeddedScheduler:
         log.info("scheduler started (%s): %d jobs", self.lock.holder, len(ids))
         self._tasks.append(asyncio.create_task(self._heartbeat(), name="scheduler-heartbeat"))
         if self.with_sender:
-            bot = self.bot
-            if bot is None and self.settings.bot_token:
-                bot, self._own_bot = make_bot(self.settings), True
-            if bot is not None:
-                self.sender = OutboxSender(self.engine, bot, settings=self.settings)
-                self._tasks.append(asyncio.create_task(self.sender.run(), name="outbox-sender"))
+            if self.settings.bot_token:
+                self._start_sender_thread()
+                self._tasks.append(asyncio.create_task(self._watch_sender(), name="outbox-sender"))
             else:
                 log.warning("no BOT_TOKEN: reminders are queued but not sent by this process")
         self.running = True
+
+    # The sender gets its own thread, event loop and Bot session. Its database calls are short but
+    # blocking; on SQLite, inside the bot's loop they could wait on a write lock that a bot update holds
+    # across an `await` (sending its reply before committing), stalling both until busy_timeout.
+    # In its own thread the wait is real waiting, and the bot's loop never stops for reminders.
+    def _start_sender_thread(self) -> None:
+        ready = threading.Event()
+
+        async def main() -> None:
+            bot = make_bot(self.settings)
+            self.sender = OutboxSender(self.engine, bot, settings=self.settings)
+            self._sender_loop = asyncio.get_running_loop()
+            ready.set()
+            try:
+                await self.sender.run()
+            finally:
+                await bot.session.close()
+
+        def target() -> None:
+            try:
+                asyncio.run(main())
+            except Exception:  # noqa: BLE001 - logged; the watcher task notices the thread ended
+                log.exception("outbox sender stopped with an error")
+            finally:
+                ready.set()
+
+        self._sender_thread = threading.Thread(target=target, name="outbox-sender", daemon=True)
+        self._sender_thread.start()
+        ready.wait(timeout=10)
+
+    async def _watch_sender(self) -> None:
+        while self._sender_thread is not None and self._sender_thread.is_alive():
+            await asyncio.sleep(0.5)
 
     async def _heartbeat(self) -> None:
         assert self.lock is not None
@@ -147,11 +179,13 @@ class EmbeddedScheduler:
             await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
 
     async def shutdown(self) -> None:
-        if self.sender is not None:
-            self.sender.stop()
+        if self.sender is not None and self._sender_loop is not None:
+            with contextlib.suppress(RuntimeError):  # loop already closed: the sender has ended
+                self._sender_loop.call_soon_threadsafe(self.sender.stop)
+        if self._sender_thread is not None:
+            await asyncio.to_thread(self._sender_thread.join, 30)
         for task in self._tasks:
-            if task.get_name() != "outbox-sender":
-                task.cancel()
+            task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
@@ -161,6 +195,4 @@ class EmbeddedScheduler:
             self.scheduler = None
         if self.lock is not None and self.running:
             self.lock.release()
-        if self._own_bot and self.sender is not None:
-            await self.sender.bot.session.close()
         self.running = False
