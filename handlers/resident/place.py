@@ -17,17 +17,20 @@ from handlers.resident.understanding import Says, understand
 router = Router(name="resident.place")
 
 
-def confirm_text(loc: str, area: str | None) -> str:
+def confirm_text(loc: str, area: str | None, exact: bool = True) -> str:
     pack = places.get_pack(loc)
     label = places.place_of(pack).label if pack is not None else loc
-    return f"好的，记住了：您在{label}{area or ''}。"
+    text = f"好的，记住了：您在{label}{area or ''}。"
+    if not exact:
+        text += "\n（这是按相近的地名猜的，不对的话请点“换个地方”或重新发地名。）"
+    return text
 
 
 async def _settle(message: Message, state: FSMContext, session: Any, profile: Any, loc: str,
-                  area_name: str | None = None) -> None:
+                  area_name: str | None = None, exact: bool = True) -> None:
     area_id = places.area_id_for(session, loc, area_name)
     places.remember(session, profile, loc, area_id)
-    await message.answer(confirm_text(loc, area_name if area_id or area_name else None))
+    await message.answer(confirm_text(loc, area_name, exact))
     if not await answer_pending(message, state, loc):
         await state.set_state(None)
         await send_menu(message, profile)
@@ -70,7 +73,8 @@ async def typed_place(message: Message, state: FSMContext, understood: Any, sess
     if not understood.loc or places.get_pack(understood.loc) is None:
         await unknown_place(message, state, None)
         return
-    await _settle(message, state, session, profile, understood.loc, understood.village or understood.town)
+    await _settle(message, state, session, profile, understood.loc, understood.village or understood.town,
+                  understood.place_exact)
 
 
 class NamesUnknownPlace(Filter):

@@ -50,6 +50,7 @@ class Understood:
     name: str | None = None
     facts: dict[str, Any] = field(default_factory=dict)
     confidence: float = 0.0
+    place_exact: bool = True  # False when the NLU read the place through a typo
 
 
 def _slot(slots: Any, key: str) -> Any:
@@ -80,6 +81,7 @@ def _parse(text: str) -> Understood:
         name=_slot(slots, "name"),
         facts=facts,
         confidence=float(getattr(parsed, "confidence", 0.0) or 0.0),
+        place_exact=bool(_slot(slots, "place_exact") if _slot(slots, "place_exact") is not None else True),
     )
 
 
