@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 ACTION = "status"  # counted by audit.lookup_allowed
 # Digit runs that look like an attempt at an ID number (also wrong lengths, so we can say why).
 _ID_ATTEMPT = re.compile(r"[0-9０-９][0-9０-９ \-]{12,24}[0-9０-９Xxｘ]")
-_NAME = re.compile(r"[\u4e00-\u9fff·]{2,6}")
+_NAME = re.compile(r"[\u4e00-\u9fff·]{2,12}")
 _NOT_NAME = re.compile(
     r"查询|查一下|查查|帮我|参保|身份证|号码|姓名|名字|我叫|叫做|是否|有没有|缴费|交费|医保|情况|请|麻烦|谢谢|您好|你好|一下"
 )
@@ -57,7 +57,7 @@ def name_in(text: str, id_raw: str | None) -> str | None:
     if u.name:
         return u.name
     rest = _NOT_NAME.sub(" ", rest)
-    names = [n for n in _NAME.findall(rest) if 2 <= len(n) <= 5]
+    names = [n.strip("·") for n in _NAME.findall(rest) if 2 <= len(n.strip("·")) <= 12]
     return names[0] if len(names) == 1 else None
 
 
@@ -121,7 +121,7 @@ async def status_words(message: Message, state: FSMContext) -> None:
 async def name_message(message: Message, state: FSMContext, **data: Any) -> None:
     number = (await state.get_data()).get("lookup_id")
     text = (message.text or "").strip()
-    name = name_in(text, None) if len(text) > 6 else (text if _NAME.fullmatch(text) else None)
+    name = name_in(text, None)
     if not number or not name:
         if understand(text).topic is not None or text.startswith("/"):
             await _forget_id(state)

@@ -51,6 +51,15 @@ async def test_id_then_name_enrolled(talk: Any, residents: dict) -> None:
     assert render.day(res.paid_on) in text and f"{render.money(res.amount)} 元" in text
 
 
+async def test_name_asked_then_typed_with_words(talk: Any, residents: dict) -> None:
+    r = residents["paid"]
+    c = talk(614)
+    replies = await c.say(f"帮我查一下 {r['id']}")
+    assert "姓名" in replies[-1]
+    replies = await c.say(f"我叫{r['name']}")
+    assert "已参加" in "\n".join(replies)
+
+
 async def test_status_button_flow(talk: Any, residents: dict) -> None:
     r = residents["paid"]
     c = talk(603)
