@@ -379,3 +379,24 @@ def test_no_file_written_holds_a_full_id(world: World) -> None:
         if leaks(data, ALL_NUMBERS):
             bad.append(str(path.relative_to(world.tmp)))
     assert not bad, f"files holding a full ID: {bad}"
+
+
+async def test_error_guard_masks_ids_in_exception_logs(caplog: pytest.LogCaptureFixture) -> None:
+    """A handler failing on input that holds an ID (an SQL error echoes its parameters, a pydantic
+    error its input): the guard's log line, seen here without any masking filter, keeps no number."""
+    from handlers.middlewares.errors import ErrorGuardMiddleware
+
+    async def failing(event: object, data: dict[str, object]) -> None:
+        try:
+            raise KeyError(f"lookup of {HEAD} failed")
+        except KeyError as inner:
+            raise RuntimeError(f"[parameters: ('{SPOUSE}', '钱测二')]") from inner
+
+    guard = ErrorGuardMiddleware()
+    with caplog.at_level(logging.DEBUG):
+        result = await guard(failing, object(), {})
+    assert result is None
+    logged = "\n".join(r.getMessage() + (str(r.exc_info) if r.exc_info else "") for r in caplog.records)
+    assert "RuntimeError" in logged and "KeyError" in logged, logged
+    assert not leaks(logged, ALL_NUMBERS), logged
+    assert expected_mask(HEAD) in logged and expected_mask(SPOUSE) in logged
