@@ -80,12 +80,10 @@ def unknown_place_in(text: str) -> str | None:
     """A place named in the text that we have no policy for (called only when the NLU found no known
     place). Place names are jieba's `ns` words; a place someone merely works or studies in
     ("在上海打工") is not the place the question is about."""
-    import jieba.posseg
-
     if not text or any(w in text for w in _HOME_WORDS):
         return None
     known = _known_names()
-    words = list(jieba.posseg.cut(text, HMM=False))
+    words = list(_pos_tokenizer().cut(text, HMM=False))
     for i, w in enumerate(words):
         name = w.word
         if not w.flag.startswith("ns") or len(name) < 2 or name in _NOT_PLACES:
@@ -103,6 +101,24 @@ _ELSEWHERE_CONTEXT = ("打工", "务工", "上班", "工作", "上学", "读书"
                       "交了", "交过", "参保了", "参加了", "买了")
 # Words saying the question is about the resident's own place, whatever other place is mentioned.
 _HOME_WORDS = ("老家", "这边", "我们这", "咱这", "本地", "户口所在")
+
+
+@lru_cache(maxsize=1)
+def _pos_tokenizer() -> Any:
+    """jieba part-of-speech tagging on the NLU's tokenizer (its dictionary is loaded once per process);
+    jieba's default one, quietly, if the NLU does not offer it."""
+    import logging
+
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)
+    try:
+        from bot.nlu.tokens import _tokenizer
+
+        return jieba.posseg.POSTokenizer(_tokenizer())
+    except ImportError:
+        return jieba.posseg.dt
 
 
 @lru_cache(maxsize=1)
