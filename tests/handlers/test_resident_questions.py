@@ -254,6 +254,25 @@ async def test_year_over_is_said(talk: Any) -> None:
 
 
 @needs_nlu
+async def test_year_over_benefit_start_asks_the_payment_month(talk: Any) -> None:
+    import datetime as dt
+
+    pack = pack_of("wuhe")
+    clock.set_today(pack.dates.benefit.end + dt.timedelta(days=40))
+    c = talk(914)
+    await c.say("五河县")
+    replies = await c.press("补交后何时报销")
+    assert "什么时候缴费" in replies[-1]
+    month = next(label for label in c.labels() if label.endswith("3月补缴"))
+    replies = await c.press(month)
+    paid_on = dt.date(pack.coverage_year, 3, 1)
+    expected = engine.benefit_start(pack, Person(), paid_on)
+    assert expected.ok
+    assert render.day(expected.benefit_start) in replies[-1]
+    assert f"{pack.coverage_year}年度的政策" in replies[-1]
+
+
+@needs_nlu
 async def test_refusal_is_honest_with_what_to_do(talk: Any) -> None:
     refusing = [p for p in PACKS if p.refunds is None]
     if not refusing:
