@@ -42,7 +42,7 @@ def run(
 
 def webhook(
     host: str | None = typer.Option(None, "--host", help="listen address (default WEBHOOK_HOST)"),
-    port: int | None = typer.Option(None, "--port", help="listen port (default WEBHOOK_PORT)"),
+    port: int | None = typer.Option(None, "--port", min=1, max=65535, help="listen port (default WEBHOOK_PORT)"),
     path: str | None = typer.Option(None, "--path", help="URL path (default WEBHOOK_PATH)"),
     set_webhook: str | None = typer.Option(
         None, "--set-webhook", help="public HTTPS URL to register with Telegram (only one process should)"
@@ -71,8 +71,21 @@ def chat(
     """Talk to the bot in this terminal (no token needed); demo data is generated on first use."""
     import logging
 
+    from bot.commands.common import require_locality
     from bot.terminal import TerminalError, run_terminal
 
+    if locality:
+        locality = require_locality(locality)
+    if staff:
+        from bot.commands.common import fail
+        from bot.registry.access import AccessError, normalize_role
+
+        try:
+            normalize_role(staff)  # refuse bad staff options before any demo data is generated
+        except AccessError as e:
+            fail(e.message_zh)
+        if not locality:
+            fail("以工作人员身份试用时请同时指定 --locality，例如 --staff county-admin --locality wuhe")
     settings = _settings_or_exit()
     if settings.log_level.upper() not in ("DEBUG",):
         # The terminal is the conversation: keep routine log lines (migrations, update timings) out of it.
@@ -87,7 +100,7 @@ def chat(
 
 
 def fake_api(
-    port: int = typer.Option(8081, "--port", help="TCP port on 127.0.0.1 (0 = any free port)"),
+    port: int = typer.Option(8081, "--port", min=0, max=65535, help="TCP port on 127.0.0.1 (0 = any free port)"),
     host: str = typer.Option("127.0.0.1", "--host"),
     rate_limit: float | None = typer.Option(None, "--rate-limit", help="global messages per second; 429 above"),
     per_chat_limit: float | None = typer.Option(None, "--per-chat-limit", help="messages per second per chat"),

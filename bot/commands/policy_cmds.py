@@ -210,6 +210,8 @@ def _person(
     )
 
 
+SPECIAL_REASONS = ("new_aid", "veteran", "released", "cross_system", "mental", "aid_break")
+
 CatOpt = Annotated[
     list[str] | None, typer.Option("--category", "-c", help="Category: code, name or synonym.")
 ]
@@ -248,6 +250,8 @@ def amount_cmd(
         category_recognised_on=_date(recognised_on, "--recognised-on", as_json),
     )
     day, note = _amount_on(loc, on, as_json)
+    if person.birth_date is not None and person.birth_date > day:
+        _fail(f"出生日期 {person.birth_date} 晚于所问的日期 {day}，请核对 --birth-date 或 --on。", as_json)
     _emit(engine.amount(loc, person, day), as_json, note)
 
 
@@ -286,6 +290,8 @@ def benefit_start_cmd(
 
     loc = _locality(locality, as_json)
     paid_on = _date(paid, "--paid", as_json)
+    if special is not None and special not in SPECIAL_REASONS:
+        _fail(f"不认识的 --special “{special}”。可选：{'、'.join(SPECIAL_REASONS)}", as_json)
     person = _person(
         loc,
         [],
@@ -348,6 +354,8 @@ def refund_cmd(
     from bot.policy import engine
 
     loc = _locality(locality, as_json)
+    if reason not in engine.REFUND_REASONS:
+        _fail(f"不认识的退费原因 “{reason}”。可选：{'、'.join(engine.REFUND_REASONS)}", as_json)
     person = _person(loc, [], None, None, False, None, as_json)
     _emit(engine.refund(loc, person, _on(on, as_json), reason), as_json)
 

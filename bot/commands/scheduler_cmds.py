@@ -74,7 +74,11 @@ def outbox_send(
 @campaign_app.command("list")
 def campaign_list(locality: str | None = typer.Option(None, "--locality", help="地区 id，例如 wuhe")) -> None:
     """List campaigns (planning them first from the policy packs)."""
+    from bot.commands.common import require_locality
     from bot.policy import all_packs
+
+    if locality:
+        locality = require_locality(locality)
     from bot.registry.db import session_scope
     from scheduler import campaigns
 

@@ -44,6 +44,10 @@ def invite(
         role_code = access.normalize_role(role)
     except access.AccessError as e:
         _fail(e.message_zh)
+    from bot.commands.common import require_locality
+
+    if locality:
+        locality = require_locality(locality)
     place = village or town
     if role_code != access.COUNTY_ADMIN and not place:
         _fail("乡镇干部请加 --town 名称，村干部请加 --village 名称。")
@@ -68,10 +72,13 @@ def list_staff(locality: str | None = typer.Option(None, "--locality")) -> None:
     """List bound staff posts (chat ids are shown, names are not stored)."""
     from sqlmodel import select
 
+    from bot.commands.common import require_locality
     from bot.registry import access
     from bot.registry.db import session_scope
     from bot.registry.models import Area, Staff
 
+    if locality:
+        locality = require_locality(locality)
     with session_scope() as session:
         q = select(Staff)
         if locality:
