@@ -229,8 +229,9 @@ def answer(topic: str, loc: str, facts: dict[str, Any], today: dt.date) -> Reply
     p = None if topic in ("payment_info", "contacts", "pay_first", "summary") else person(facts)
 
     if topic == "amount":
-        if not facts.get("categories") and facts.get("age") is None and not facts.get("birth_date") \
-                and not facts.get("ordinary") and not facts.get("migrant"):
+        knows_who = facts.get("categories") or facts.get("age") is not None or facts.get("birth_date") \
+            or facts.get("ordinary") or facts.get("migrant")
+        if not knows_who and (getattr(pack, "categories", None) or age_choices(pack)):
             return category_question(pack, topic, facts, loc)
         ans = engine.amount(pack, p, policy_day(pack, today, amount=True))
         return Reply(render.amount(ans, pack, who(pack, facts), note))

@@ -25,8 +25,16 @@ async def not_understood(message: Message, state: FSMContext, profile: Any = Non
     )
 
 
+_THANKS = ("谢谢", "多谢", "感谢", "谢了", "好的", "知道了", "明白了")
+
+
 @router.message()
 async def anything(message: Message, state: FSMContext, profile: Any = None) -> None:
+    text = (message.text or "").strip()
+    if text and len(text) <= 12 and any(w in text for w in _THANKS):
+        await drop_pending(state)
+        await message.answer("不客气！还有问题随时问我。", reply_markup=keyboards.menu_keyboard())
+        return
     await not_understood(message, state, profile)
 
 

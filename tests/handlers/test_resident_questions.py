@@ -293,6 +293,8 @@ async def test_fallback_gives_menu_and_examples(talk: Any) -> None:
     replies = await c.say("今天天气怎么样啊")
     assert replies and "可以这样问我" in replies[-1]
     assert "交多少钱" in c.labels() and "查询参保" in c.labels()
+    replies = await c.say("谢谢")
+    assert replies and "不客气" in replies[-1]
 
 
 @needs_nlu
