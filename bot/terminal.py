@@ -332,7 +332,11 @@ async def run_terminal(
             if text.lower() in EXIT_WORDS:
                 break
             if text and not interactive:
-                out.write(f"您：{text}\n")  # echo piped input so the transcript reads as a dialogue
+                # Echo piped input so the transcript reads as a dialogue, masked: the bot deletes a
+                # message holding an ID number, so its transcript must not keep one either.
+                from bot.registry.ids import mask_in_text
+
+                out.write(f"您：{mask_in_text(text)}\n")
             await chat.send(text)
             if interactive:
                 out.write("您：")
