@@ -25,6 +25,11 @@ class ProgressRow:
     target_is_task: bool  # False when `target` is the roster size
     paid: int
     paid_last_week: int
+    roster: int = 0       # people on the registry's roster for this area
+
+    @property
+    def roster_rate(self) -> float:
+        return self.paid / self.roster if self.roster else 0.0
 
     @property
     def rate(self) -> float:
@@ -84,7 +89,7 @@ def progress_rows(session: Session, locality_id: str, year: int, as_of: date,
     now, before = paid_by_area(as_of), paid_by_area(as_of - timedelta(days=7))
     rows = [
         ProgressRow(area_id=a.id, name=a.name, target=a.target or roster[a.id], target_is_task=bool(a.target),
-                    paid=now[a.id], paid_last_week=before[a.id])
+                    paid=now[a.id], paid_last_week=before[a.id], roster=roster[a.id])
         for a in level if a.id is not None
     ]
     return sorted(rows, key=lambda r: (-r.rate, r.name))

@@ -81,7 +81,8 @@ def progress_view(session: Session, staff: Staff, today: date) -> ProgressView:
         delta = (r.rate - r.rate_last_week) * 100
         own = " ←本村" if staff.role == access.VILLAGE_CADRE and r.area_id == staff.area_id else ""
         gap = f"，距{_pct(mark)}差{r.gap_to(mark)}人" if mark else f"，差{r.gap}人"
-        lines.append(f"{i}. {r.name} {_pct(r.rate)}（周+{delta:.1f}）{gap}{own}")
+        on_roster = f"；花名册已缴{_pct(r.roster_rate)}" if r.target_is_task and r.roster else ""
+        lines.append(f"{i}. {r.name} {_pct(r.rate)}（周+{delta:.1f}）{gap}{on_roster}{own}")
     if len(rows) > TEXT_ROWS:
         lines.append(f"……共 {len(rows)} 个单位，完整排名见图。")
     if any(not r.target_is_task for r in rows):

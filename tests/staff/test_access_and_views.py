@@ -67,6 +67,8 @@ def test_county_progress_uses_task_table_targets(session: Session, world: dict) 
     assert by_name["城关镇"].paid == 5 and by_name["城关镇"].target == targets["城关镇"]
     assert by_name["头铺镇"].paid == 1 and by_name["头铺镇"].target == targets["头铺镇"]
     assert by_name["城关镇"].gap == targets["城关镇"] - 5
+    # beside the task-table rate, the roster rate: 5 of the 7 people on 城关镇's roster paid
+    assert by_name["城关镇"].roster == 7 and "花名册已缴71.4%" in view.text
 
 
 def test_invite_codes_bind_once(session: Session, world: dict) -> None:
