@@ -65,10 +65,14 @@ def normalize(raw: str) -> str:
     return text.upper()
 
 
+def with_check_digit(body17: str) -> str:
+    """17 digits → the full 18-digit number (stdnum's calc_check_digit wants a placeholder 18th)."""
+    return body17 + ric.calc_check_digit(body17 + "0")
+
+
 def _upgrade_15(number15: str) -> str:
     """15-digit legacy (pre-1999, all born 19xx) → 18 digits with a computed check digit."""
-    body = number15[:6] + "19" + number15[6:]
-    return body + ric.calc_check_digit(body + "0")
+    return with_check_digit(number15[:6] + "19" + number15[6:])
 
 
 def _birth_date_or_none(number18: str) -> dt.date | None:

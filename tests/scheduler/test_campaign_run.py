@@ -8,12 +8,12 @@ from decimal import Decimal
 
 from sched_helpers import delivered, settings
 from sqlmodel import Session, select
-from stdnum.cn import ric
 
 from bot import clock
 from bot.policy import engine as policy
 from bot.policy import get_pack
 from bot.policy.engine import Person as PolicyPerson
+from bot.registry.ids import with_check_digit
 from bot.registry.models import CategoryMembership, ChatLink, Household, Payment, Person
 from scheduler import campaigns, outbox
 from scheduler.models import Campaign, OutboxMessage
@@ -37,7 +37,7 @@ def _world(s: Session, year: int, rng: random.Random) -> dict:
             n += 1
             born = date(rng.choice([1950, 1962, 1975, 1990, 2012]), rng.randint(1, 12), rng.randint(1, 28))
             body = f"340322{born:%Y%m%d}{n % 1000:03d}"
-            p = Person(id_number=body + ric.calc_check_digit(body), name=f"居民{n}", household_id=hh.id,
+            p = Person(id_number=with_check_digit(body), name=f"居民{n}", household_id=hh.id,
                        birth_date=born, migrant=rng.random() < 0.2)
             s.add(p)
             s.flush()

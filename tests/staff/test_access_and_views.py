@@ -107,3 +107,12 @@ def test_tanghe_mark_is_the_cited_96_percent() -> None:
     assert progress_mark("tanghe") == 0.96 and "96%" in mark.quote.replace(" ", "")
     assert mark.locator == "六（一）" and mark.by.isoformat() == "2022-11-30"
     assert progress_mark("wuhe") is None  # 五河 sets no such mark: nothing is drawn
+
+
+def test_fixture_ids_are_valid(session: Session, world: dict) -> None:
+    from sqlmodel import select
+
+    from bot.registry import ids
+    from bot.registry.models import Person
+
+    assert all(ids.validate(p.id_number).ok for p in session.exec(select(Person)))
