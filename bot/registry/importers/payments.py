@@ -7,7 +7,9 @@ of the coverage year, and not after today), and an amount that fits the policy:
 * exactly what the policy engine says this person pays on that date (their categories, their age
   on the payment date, migrant status), or
 * exactly the full individual standard of the coverage year (people who pay first and are
-  reimbursed later, 先缴后补, or whose category was recognised after they paid).
+  reimbursed later, 先缴后补), or
+* exactly what the engine says the person pays without their categories (the category was
+  recognised after they paid, e.g. a 65-year-old in 滕州 who paid the age rate before becoming 低保).
 
 When the engine cannot name a figure for the person (the document gives no amount for a category)
 any amount between 0.01 and the full standard is accepted. 0 is accepted only where the engine
@@ -83,6 +85,10 @@ class AmountRule:
         )
         if amount == standard or (personal is not None and amount == personal):
             return ""
+        if target.categories:
+            plain, _ = _expected(pack.locality.id, self.year, (), age, target.migrant, paid_on)
+            if plain is not None and amount == plain:
+                return ""
         if personal is None and 0 < amount <= standard:
             return ""
         who = f"（资助类别：{'、'.join(_names(pack, target.categories))}）" if target.categories else ""
