@@ -37,6 +37,9 @@ class Case:
         return " ".join(self.args)
 
 
+GOOD_TOKEN = "123456789:AAEexampleexampleexampleexample1234"  # well-formed, never valid at Telegram
+
+
 def case(line: str, why: str, **env: str) -> Case:
     return Case(tuple(line.split()), why, tuple(env.items()))
 
@@ -106,8 +109,9 @@ BAD = [
     case("run", "no BOT_TOKEN"),
     case("run", "malformed BOT_TOKEN", BOT_TOKEN="garbage"),
     case("webhook", "malformed BOT_TOKEN", BOT_TOKEN="12345"),
-    case("webhook --port 99999", "port out of range", BOT_TOKEN="123456789:AAEexampleexampleexampleexample1234"),
+    case("webhook --port 99999", "port out of range", BOT_TOKEN=GOOD_TOKEN),
     case("fake-api --port 70000", "port out of range"),
+    case("webhook", "WEBHOOK_PORT out of range", BOT_TOKEN=GOOD_TOKEN, WEBHOOK_PORT="99999"),
     case("scheduler --bogus", "unknown option"),
     case("nosuchcommand", "unknown command"),
 ]
@@ -271,3 +275,21 @@ def test_console_script_prints_no_traceback(workdir: Path) -> None:
     status = run_yibao(["status", "34032219500301001X", "张三"], env, workdir, timeout=120)
     assert status.returncode != 0 and "Traceback" not in status.stderr + status.stdout
     assert "校验码" in status.stderr, status.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["fake-api", "webhook"])
+def test_busy_port_fails_cleanly(workdir: Path, command: str) -> None:
+    """A port another process holds (a second instance, a forgotten server): one clear line, no traceback."""
+    import socket
+
+    env = cli_env(workdir, BOT_TOKEN=GOOD_TOKEN, TELEGRAM_API_BASE="http://127.0.0.1:9")
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = run_yibao([command, "--port", str(port)], env, workdir, timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Traceback" not in output, output[-3000:]
+    assert has_cjk(result.stderr) and str(port) in result.stderr, result.stderr
