@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from bot.registry.importers.columns import ROSTER_COLUMNS
-from bot.registry.importers.common import DEFAULT_CHUNK_ROWS, Progress, pack_for, prepare_engine, row_is_blank
+from bot.registry.importers.common import Progress, pack_for, prepare_engine, row_is_blank
 from bot.registry.importers.places import Entry, PlaceMatcher, norm
 from bot.registry.importers.readers import Table, open_table
 from bot.registry.importers.report import ErrorSink, ImportReport
@@ -24,6 +26,9 @@ from bot.registry.importers.store import PersonRow, Store, store_for
 from bot.registry.importers.values import IdChecker, parse_date, parse_flag, split_categories, text
 
 COLUMN_ZH = {c.key: c.title for c in ROSTER_COLUMNS}
+# Rows per read-validate-write round: larger than the payments importer's, since each round costs
+# a few fixed queries and executemany calls; a 50,000-row chunk still holds only a few tens of MB.
+ROSTER_CHUNK_ROWS = 50_000
 
 
 class _Good(NamedTuple):
@@ -109,7 +114,7 @@ def import_roster(
     *,
     engine: Engine | None = None,
     progress: Progress | None = None,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_rows: int = ROSTER_CHUNK_ROWS,
 ) -> ImportReport:
     """Import a roster CSV/XLSX into the registry for `locality` (pack id or Chinese name).
 
@@ -125,8 +130,10 @@ def import_roster(
     report = ImportReport("roster", path, encoding=table.encoding)
     sink = ErrorSink(path)
     try:
-        with engine.begin() as conn:
+        with engine.connect() as conn, _foreign_keys_deferred(conn) as fk_deferred, conn.begin():
             store = store_for(conn)
+            store.fk_deferred = fk_deferred
+            store.begin_bulk(pack.locality.id)
             places = _Places(store, pack)
             categories = _Categories(pack)
             for chunk in _chunks(table, chunk_rows, progress):
@@ -141,6 +148,26 @@ def import_roster(
     report.errors_path = sink.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+@contextmanager
+def _foreign_keys_deferred(conn: Connection) -> Iterator[bool]:
+    """SQLite: foreign_keys=OFF for this connection while the file loads (a per-row lookup of the
+    household and area of every person); Store.finish() checks the written tables once before
+    commit instead. The pragma only takes effect outside a transaction, hence before BEGIN; it is
+    restored before the connection goes back to the pool, whatever happens."""
+    if conn.dialect.name != "sqlite":
+        yield False
+        return
+    db = conn.connection.driver_connection
+    if db.in_transaction:
+        yield False
+        return
+    db.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield True
+    finally:
+        db.execute("PRAGMA foreign_keys=ON")
 
 
 def _chunks(table: Table, size: int, progress: Progress | None):  # noqa: ANN202 - generator of row lists

@@ -192,6 +192,9 @@ class Store:
     def insert_payments(self, rows: list[tuple[int, int, dt.date, Decimal, str, str]]) -> int:
         raise NotImplementedError
 
+    def begin_bulk(self, locality_id: str) -> None:
+        """Called once at the start of a roster import (before any row is written)."""
+
     def finish(self) -> None:
         """Called once before the transaction commits."""
 
@@ -204,6 +207,7 @@ class SQLiteStore(Store):
         # Import-only tuning for this connection: a bigger page cache (the indexes of a county
         # roster stay in memory) and temp B-trees in RAM. Both are reset when the import ends.
         self.cur.execute("PRAGMA cache_size=-131072")
+        self.fk_deferred = False  # set by the importer when it turned foreign_keys off
 
     def _date(self, value: dt.date | None) -> Any:
         return value.isoformat() if value else None
@@ -251,7 +255,40 @@ class SQLiteStore(Store):
         )
         return self.db.total_changes - before
 
+    def begin_bulk(self, locality_id: str) -> None:
+        # A locality's first roster is a bulk load into an index that would otherwise be updated
+        # one random page at a time for every row: when the locality has nobody yet, drop the
+        # plain (non-unique) indexes of person and household and rebuild each with one sorted
+        # pass in finish(). DDL is transactional in SQLite, so a crash or Ctrl-C rolls the drop
+        # back with the rows, and other connections keep reading the committed, indexed tables.
+        # Unique indexes stay: they enforce ID-number and household-code uniqueness and serve the
+        # importer's own lookups.
+        self.cur.execute(
+            "SELECT 1 FROM person WHERE area_id IN (SELECT id FROM area WHERE locality_id = ?) LIMIT 1",
+            [locality_id],
+        )
+        if self.cur.fetchone() is not None:
+            return
+        self.cur.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('person', 'household') "
+            "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name"
+        )
+        self._rebuild = self.cur.fetchall()
+        for name, _sql in self._rebuild:
+            self.cur.execute(f'DROP INDEX "{name}"')
+
     def finish(self) -> None:
+        for _name, sql in getattr(self, "_rebuild", ()):
+            self.cur.execute(sql)
+        self._rebuild = []
+        if getattr(self, "fk_deferred", False):
+            # The import ran with foreign_keys=OFF (see roster.import_roster); one check of the
+            # tables it wrote replaces the per-row checks, and a violation aborts the transaction.
+            for table in ("household", "person", "category_membership"):
+                self.cur.execute(f"PRAGMA foreign_key_check({table})")
+                bad = self.cur.fetchone()
+                if bad is not None:
+                    raise RuntimeError(f"foreign key check failed after import: {tuple(bad)}")
         self.cur.execute("PRAGMA cache_size=-65536")
 
 

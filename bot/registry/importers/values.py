@@ -116,7 +116,7 @@ def split_categories(value: object) -> list[str]:
 # to ids.validate for the Chinese reason. tests/registry/test_import_values.py compares both.
 _WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
 _CHECK = "10X98765432"
-_PLAIN18 = re.compile(r"[0-9]{17}[0-9X]")
+_LAST = frozenset("0123456789X")
 _ASCII_OFFSET = 48 * sum(_WEIGHTS)  # the byte value of '0' times every weight
 
 
@@ -136,7 +136,9 @@ class IdChecker:
         self.today = clock.today()
 
     def check(self, raw: str) -> tuple[str, str]:
-        if len(raw) == 18 and _PLAIN18.fullmatch(raw):
+        # isascii() + isdigit() is the same test as [0-9]{17} (isdigit alone accepts other
+        # scripts' digits) at a fraction of a regex match's cost.
+        if len(raw) == 18 and raw.isascii() and raw[:17].isdigit() and raw[17] in _LAST:
             # Digit bytes times weights, minus the '0' offset: 3x faster than int() per character.
             total = sum(map(mul, raw[:17].encode(), _WEIGHTS)) - _ASCII_OFFSET
             if _CHECK[total % 11] == raw[17] and _birth_ok(raw[6:14], self.today):
