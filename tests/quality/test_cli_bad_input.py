@@ -116,6 +116,22 @@ BAD = [
     case("nosuchcommand", "unknown command"),
 ]
 
+# Defects still open when this file was last committed (strict: the mark fails once they are fixed,
+# so it gets removed then).
+KNOWN_DEFECTS = {
+    ("webhook", "WEBHOOK_PORT out of range"): "WEBHOOK_PORT is not range-checked (bot/settings.py webhook_port: int); "
+    "aiohttp's OverflowError escapes run_webhook (bot/app.py:194-195) as a traceback",
+}
+
+
+def _bad_params() -> list[object]:
+    return [
+        pytest.param(c, marks=pytest.mark.xfail(reason=KNOWN_DEFECTS[(c.id, c.why)], strict=True))
+        if (c.id, c.why) in KNOWN_DEFECTS else c
+        for c in BAD
+    ]
+
+
 GOOD = [
     case("version", "version"),
     case("policy list", "packs"),
@@ -221,7 +237,7 @@ def test_every_command_is_covered() -> None:
     assert not missing, f"commands without a bad-input case in tests/quality/test_cli_bad_input.py: {missing}"
 
 
-@pytest.mark.parametrize("c", BAD, ids=lambda c: f"{c.id} [{c.why}]")
+@pytest.mark.parametrize("c", _bad_params(), ids=lambda c: f"{c.id} [{c.why}]")
 def test_bad_input_fails_cleanly(cli: CliRunner, c: Case, monkeypatch: pytest.MonkeyPatch) -> None:
     if _command_of(c, _commands()) is None and c.why != "unknown command":
         pytest.skip(f"`yibao {c.args[0]}` does not exist yet")
@@ -277,8 +293,17 @@ def test_console_script_prints_no_traceback(workdir: Path) -> None:
     assert "校验码" in status.stderr, status.stderr
 
 
+BUSY_PORT_DEFECT = pytest.mark.xfail(
+    reason="OSError(EADDRINUSE) from aiohttp's TCPSite.start escapes as a traceback "
+    "(bot/app.py:195 run_webhook, bot/fakeapi/server.py:754 via bot/commands/bot_cmds.py:113)",
+    strict=True,
+)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("command", ["fake-api", "webhook"])
+@pytest.mark.parametrize("command", [
+    pytest.param("fake-api", marks=BUSY_PORT_DEFECT), pytest.param("webhook", marks=BUSY_PORT_DEFECT),
+])
 def test_busy_port_fails_cleanly(workdir: Path, command: str) -> None:
     """A port another process holds (a second instance, a forgotten server): one clear line, no traceback."""
     import socket
