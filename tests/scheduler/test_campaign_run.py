@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -105,12 +107,31 @@ async def test_whole_deadline_campaign(engine, fake_api, bot) -> None:  # noqa: 
         s.commit()
     payer_chat = plan["links"][payer_hh].chat_id
 
-    await OutboxSender(engine, bot, settings=settings()).run(until_empty=True)
+    # One resident blocked the bot: skipped, and their subscription ends.
+    blocked_chat = next(c for c in sorted(expected) if c != payer_chat)
+    fake_api.block(blocked_chat)
+
+    # The sender crashes part-way (its task is killed between sends), then a new one takes over.
+    first = asyncio.create_task(OutboxSender(engine, bot, settings=settings(send_rate_per_second=20.0)).run())
+    for _ in range(200):
+        await asyncio.sleep(0.02)
+        if len(delivered(fake_api)) >= 3:
+            break
+    first.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await first
+    assert 0 < len(delivered(fake_api)) < len(expected) - 2, "the crash must happen half-way"
+    # The new process starts after the dead one's claims have expired (the clock is pinned in tests).
+    clock.set_now(morning + timedelta(minutes=2))
+    await asyncio.wait_for(OutboxSender(engine, bot, settings=settings(), lease_seconds=30).run(until_empty=True), 60)
 
     sent = delivered(fake_api)
     by_chat = {c.chat_id: c.text for c in sent}
-    assert len(sent) == len(by_chat)  # nobody twice
-    assert set(by_chat) == set(expected) - {payer_chat}
+    assert len(sent) == len(by_chat)  # nobody twice, across the crash
+    assert set(by_chat) == set(expected) - {payer_chat, blocked_chat}
+    with Session(engine, expire_on_commit=False) as s:
+        link = s.exec(select(ChatLink).where(ChatLink.chat_id == blocked_chat)).one()
+        assert not link.active and link.ended_at is not None
     for chat_id, text in by_chat.items():
         assert _yuan(expected[chat_id]) in text if expected[chat_id] > 0 else "应缴合计" not in text
         assert f"{deadline.year}年{deadline.month}月{deadline.day}日" in text and "还剩7天" in text
@@ -119,7 +140,7 @@ async def test_whole_deadline_campaign(engine, fake_api, bot) -> None:  # noqa: 
         skipped = s.exec(select(OutboxMessage).where(OutboxMessage.chat_id == payer_chat)).one()
         assert skipped.status == "skipped" and "paid" in skipped.last_error
         counts = outbox.counts(s, built[0].id)
-    assert counts["sent"] == len(expected) - 1 and counts["skipped"] == 1
+    assert counts["sent"] == len(expected) - 2 and counts["skipped"] == 2
 
 
 async def test_paused_campaign_is_held_and_night_build_waits_for_morning(engine, fake_api, bot) -> None:  # noqa: ANN001
