@@ -23,7 +23,7 @@ class Settings(BaseSettings):
         default=None, description="Base URL of a Bot API server; the bot calls {base}/bot{token}/{method}"
     )
     webhook_host: str = "127.0.0.1"
-    webhook_port: int = 8080
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_path: str = "/webhook"
     webhook_secret: str | None = None
 

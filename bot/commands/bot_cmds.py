@@ -9,12 +9,25 @@ import typer
 
 
 def _settings_or_exit():  # noqa: ANN202
+    from pydantic import ValidationError
+
+    from bot.commands.common import fail
     from bot.logs import setup_logging
     from bot.settings import get_settings
 
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(map(str, err['loc'])).upper()}: {err['msg']}" for err in e.errors())
+        fail(f"配置有误（环境变量或 .env）：{problems}")
     setup_logging(settings.log_level)
     return settings
+
+
+def _bind_error(e: OSError, port: int | None) -> None:
+    from bot.commands.common import fail
+
+    fail(f"无法监听端口 {port}：{e.strerror or e}。请换一个端口（--port）或先停止占用它的程序。")
 
 
 def _token_or_exit(settings) -> None:  # noqa: ANN001
@@ -57,7 +70,10 @@ def webhook(
         settings = settings.model_copy(update=updates)
     _token_or_exit(settings)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_webhook(settings, set_webhook_url=set_webhook))
+        try:
+            asyncio.run(run_webhook(settings, set_webhook_url=set_webhook))
+        except OSError as e:
+            _bind_error(e, settings.webhook_port)
 
 
 def chat(
@@ -118,7 +134,10 @@ def fake_api(
             await api.stop()
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve())
+        try:
+            asyncio.run(serve())
+        except OSError as e:
+            _bind_error(e, port)
 
 
 def register(root: typer.Typer) -> None:

@@ -118,10 +118,8 @@ BAD = [
 
 # Defects still open when this file was last committed (strict: the mark fails once they are fixed,
 # so it gets removed then).
-KNOWN_DEFECTS = {
-    ("webhook", "WEBHOOK_PORT out of range"): "WEBHOOK_PORT is not range-checked (bot/settings.py webhook_port: int); "
-    "aiohttp's OverflowError escapes run_webhook (bot/app.py:194-195) as a traceback",
-}
+# (command id, why) -> reason: a defect still open, run as a strict xfail so fixing it flips the test.
+KNOWN_DEFECTS: dict[tuple[str, str], str] = {}
 
 
 def _bad_params() -> list[object]:
@@ -293,17 +291,8 @@ def test_console_script_prints_no_traceback(workdir: Path) -> None:
     assert "校验码" in status.stderr, status.stderr
 
 
-BUSY_PORT_DEFECT = pytest.mark.xfail(
-    reason="OSError(EADDRINUSE) from aiohttp's TCPSite.start escapes as a traceback "
-    "(bot/app.py:195 run_webhook, bot/fakeapi/server.py:754 via bot/commands/bot_cmds.py:113)",
-    strict=True,
-)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("command", [
-    pytest.param("fake-api", marks=BUSY_PORT_DEFECT), pytest.param("webhook", marks=BUSY_PORT_DEFECT),
-])
+@pytest.mark.parametrize("command", ["fake-api", "webhook"])
 def test_busy_port_fails_cleanly(workdir: Path, command: str) -> None:
     """A port another process holds (a second instance, a forgotten server): one clear line, no traceback."""
     import socket
