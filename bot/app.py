@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 from typing import Any
@@ -139,11 +140,22 @@ async def set_bot_commands(bot: Bot) -> None:
         log.warning("setMyCommands failed: %s", e)
 
 
+def warm_up() -> None:
+    """Load the policy packs and the NLU dictionaries before the first update, not during it:
+    otherwise the first resident waits seconds for jieba and the pack quote checks."""
+    from bot.nlu import warm_up as nlu_warm_up
+    from bot.policy import all_packs
+
+    all_packs()
+    nlu_warm_up()
+
+
 async def run_polling(settings: Settings, *, with_scheduler: bool = True) -> None:
     """`yibao run`: long polling in one process, the scheduler alongside (the embedded default)."""
     bot = make_bot(settings)
     storage, isolation = make_storage(settings)
     dp = build_dispatcher(settings, storage=storage, events_isolation=isolation)
+    await asyncio.to_thread(warm_up)
     scheduler = None
     if with_scheduler:
         from scheduler.service import EmbeddedScheduler
@@ -189,6 +201,7 @@ async def run_webhook(settings: Settings, *, set_webhook_url: str | None = None)
     storage, isolation = make_storage(settings)
     dp = build_dispatcher(settings, storage=storage, events_isolation=isolation)
     app = build_webhook_app(settings, dp=dp, bot=bot)
+    await asyncio.to_thread(warm_up)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
@@ -200,8 +213,6 @@ async def run_webhook(settings: Settings, *, set_webhook_url: str | None = None)
             await bot.set_webhook(set_webhook_url, secret_token=settings.webhook_secret,
                                   allowed_updates=dp.resolve_used_update_types())
             await set_bot_commands(bot)
-        import asyncio
-
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()  # runs the dispatcher's shutdown hooks (closes the bot session)

@@ -82,7 +82,7 @@ class Conversation:
         self.last: list[dict[str, Any]] = []
 
     async def _collect(self, settle: float = 0.4) -> list[dict[str, Any]]:
-        calls = await self.ctl.sent(after=self.after, chat_id=self.chat_id, method="sendMessage", count=1, wait=20)
+        calls = await self.ctl.sent(after=self.after, chat_id=self.chat_id, method="sendMessage", count=1, wait=60)
         assert calls, f"no reply in chat {self.chat_id}"
         await asyncio.sleep(settle)  # a step may answer with several messages
         calls = await self.ctl.sent(after=self.after, chat_id=self.chat_id)
