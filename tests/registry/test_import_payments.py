@@ -123,3 +123,27 @@ def test_missing_amount_column(roster: Engine, tmp_path: Path) -> None:
 )
 def test_parse_date(raw: object, expected: dt.date | None) -> None:
     assert parse_date(raw) == expected
+
+
+def test_amount_paid_before_the_category_was_recognised_is_accepted(engine: Engine, tmp_path: Path,
+                                                                    pinned_today: dt.date) -> None:
+    """滕州: a 65-year-old paid the age rate (二（三）2), then became 低保 (full aid, 二（二）)."""
+    paid_on = dt.date(2022, 11, 1)
+    born = "19570601"
+    age_rate = policy_engine.amount("tengzhou", Person(birth_date=dt.date(1957, 6, 1)), on=paid_on)
+    as_dibao = policy_engine.amount("tengzhou", Person(categories=("dibao",), birth_date=dt.date(1957, 6, 1)),
+                                    on=paid_on)
+    assert age_rate.ok and as_dibao.ok and age_rate.personal != as_dibao.personal
+    people = [
+        [make_id(1, born, "370481"), "孙桂兰", "TZ001", "户主", "滨湖镇", "", "", "低保", ""],
+        [make_id(2, born, "370481"), "孙桂芝", "TZ002", "户主", "滨湖镇", "", "", "低保", ""],
+    ]
+    import_roster(write_csv(tmp_path / "r.csv", ROSTER_HEADER, people), "tengzhou", engine=engine)
+    rows = [
+        [people[0][0], "孙桂兰", paid_on.isoformat(), str(age_rate.personal), "微信"],
+        [people[1][0], "孙桂芝", paid_on.isoformat(), "100", "微信"],  # fits no rule: refused
+    ]
+    path = write_csv(tmp_path / "p.csv", PAYMENT_HEADER, rows)
+    report = import_payments(path, 2023, engine=engine)
+    assert (report.inserted, report.bad) == (1, 1)
+    assert "与政策不符" in next(iter(_errors(path).values()))["原因"]
