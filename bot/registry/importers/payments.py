@@ -242,8 +242,4 @@ def import_payments(
     except BaseException:
         sink.discard()
         raise
-    report.bad = sink.count
-    report.reasons = dict(sink.reasons)
-    report.errors_path = sink.close()
-    report.seconds = time.perf_counter() - started
-    return report
+    return report.close(sink, started)

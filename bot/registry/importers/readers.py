@@ -123,17 +123,11 @@ def _open_csv(path: Path, columns: tuple[Column, ...], required: tuple[str, ...]
         finally:
             text.close()
 
-    rows = numbered()
-    first: list[tuple[int, list[Any]]] = []
-    for item in rows:
-        first.append(item)
-        if len(first) >= HEADER_SEARCH_ROWS:
-            break
-    index, mapping = _find_header(first, columns, required)
+    mapping, body = _after_header(numbered(), columns, required)
     return Table(
         path,
         mapping,
-        _chain(first[index + 1 :], rows),
+        body,
         total,
         "bytes",
         encoding,
@@ -164,14 +158,21 @@ def _open_xlsx(path: Path, columns: tuple[Column, ...], required: tuple[str, ...
         finally:
             wb.close()
 
-    rows = numbered()
+    mapping, body = _after_header(numbered(), columns, required)
+    return Table(path, mapping, body, total, "rows", "xlsx", lambda: counter[0])
+
+
+def _after_header(
+    rows: Iterator[tuple[int, list[Any]]], columns: tuple[Column, ...], required: tuple[str, ...]
+) -> tuple[dict[str, int], Iterator[tuple[int, list[Any]]]]:
+    """Find the header among the first rows (it may sit under a title row); the rest is the body."""
     first: list[tuple[int, list[Any]]] = []
     for item in rows:
         first.append(item)
         if len(first) >= HEADER_SEARCH_ROWS:
             break
     index, mapping = _find_header(first, columns, required)
-    return Table(path, mapping, _chain(first[index + 1 :], rows), total, "rows", "xlsx", lambda: counter[0])
+    return mapping, _chain(first[index + 1 :], rows)
 
 
 def _chain(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,14 @@ class ImportReport:
     seconds: float = 0.0
     encoding: str = ""
     reasons: dict[str, int] = field(default_factory=dict)  # first part of each reason -> rows
+
+    def close(self, sink: ErrorSink, started: float) -> ImportReport:
+        """Take the bad-row counts from the sink, write its report file and stamp the duration."""
+        self.bad = sink.count
+        self.reasons = dict(sink.reasons)
+        self.errors_path = sink.close()
+        self.seconds = time.perf_counter() - started
+        return self
 
     @property
     def rows(self) -> int:

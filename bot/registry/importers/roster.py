@@ -143,11 +143,7 @@ def import_roster(
     except BaseException:
         sink.discard()
         raise
-    report.bad = sink.count
-    report.reasons = dict(sink.reasons)
-    report.errors_path = sink.close()
-    report.seconds = time.perf_counter() - started
-    return report
+    return report.close(sink, started)
 
 
 @contextmanager
