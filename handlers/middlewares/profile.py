@@ -18,7 +18,14 @@ def _chat_id(data: dict[str, Any]) -> int | None:
     return chat.id if chat is not None else None
 
 
-class ProfileMiddleware(BaseMiddleware):
+class _ChatRowMiddleware(BaseMiddleware):
+    """Puts one row keyed by the update's chat into handler data under `key` (None without a chat)."""
+
+    key: str
+
+    def load(self, session: Session, chat_id: int) -> Any:
+        raise NotImplementedError
+
     async def __call__(
         self,
         handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
@@ -27,27 +34,23 @@ class ProfileMiddleware(BaseMiddleware):
     ) -> Any:
         session: Session | None = data.get("session")
         chat_id = _chat_id(data)
-        profile = None
-        if session is not None and chat_id is not None:
-            profile = session.get(ChatProfile, chat_id)
-            if profile is None:
-                profile = ChatProfile(chat_id=chat_id, updated_at=clock.now())
-                session.add(profile)
-        data["profile"] = profile
+        data[self.key] = self.load(session, chat_id) if session is not None and chat_id is not None else None
         return await handler(event, data)
 
 
-class StaffMiddleware(BaseMiddleware):
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        session: Session | None = data.get("session")
-        chat_id = _chat_id(data)
-        staff = None
-        if session is not None and chat_id is not None:
-            staff = session.exec(select(Staff).where(Staff.chat_id == chat_id)).first()
-        data["staff"] = staff
-        return await handler(event, data)
+class ProfileMiddleware(_ChatRowMiddleware):
+    key = "profile"
+
+    def load(self, session: Session, chat_id: int) -> ChatProfile:
+        profile = session.get(ChatProfile, chat_id)
+        if profile is None:  # first contact: created here, committed with the update
+            profile = ChatProfile(chat_id=chat_id, updated_at=clock.now())
+            session.add(profile)
+        return profile
+
+
+class StaffMiddleware(_ChatRowMiddleware):
+    key = "staff"
+
+    def load(self, session: Session, chat_id: int) -> Staff | None:
+        return session.exec(select(Staff).where(Staff.chat_id == chat_id)).first()
