@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from typing import Any
 
@@ -20,10 +19,6 @@ from aiogram.types import BotCommand
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-# Contract order (docs/architecture.md): staff commands before the resident router, whose
-# catch-all fallback must come last.
-ROUTER_MODULES = ("handlers.admin", "handlers.staff", "handlers.resident")
 
 BOT_COMMANDS = (
     ("start", "开始，选择您所在的地区"),
@@ -76,22 +71,15 @@ def make_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot:
 
 
 def _routers() -> list[Router]:
-    routers = []
-    for name in ROUTER_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError as e:
-            # Subsystems land independently; a missing one must not stop the others.
-            log.warning("router module %s unavailable: %s", name, e)
-            continue
-        router = getattr(module, "router", None)
-        if not isinstance(router, Router):
-            log.warning("router module %s has no router", name)
-            continue
+    """The routers in contract order: staff commands before the resident dialogue, which takes every
+    message left. A broken import fails here, loudly: a bot without its resident router must not start."""
+    from handlers import admin, resident, staff
+
+    routers = [admin.router, staff.router, resident.router]
+    for router in routers:
         # Routers are module-level singletons and aiogram lets a router have only one parent;
         # a process that builds a second dispatcher (tests, benchmarks) detaches them first.
         router._parent_router = None
-        routers.append(router)
     return routers
 
 
@@ -115,6 +103,7 @@ def build_dispatcher(
 
         engine = open_db(settings)
     dp = Dispatcher(storage=storage or MemoryStorage(), events_isolation=events_isolation)
+    dp["engine"] = engine  # workflow data: every handler may take `engine`
     setup_middlewares(dp, settings, engine, flood_guard=flood_guard)
     dp.include_routers(*_routers())
     return dp

@@ -7,7 +7,6 @@ data, not personal data) so that `yibao status` can be tried at once.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -78,14 +77,15 @@ def register(root: typer.Typer) -> None:
             raise typer.Exit(2)
         if check.note_zh and not as_json:
             typer.echo(check.note_zh)
-        with db.session_scope() as session:
-            try:
-                result = asyncio.run(check_status(session, check.number, name, year))
-            except ServiceUnavailable as err:
+        try:
+            result = check_status(check.number, name, year)
+        except ServiceUnavailable as err:
+            with db.session_scope() as session:
                 audit.record(session, chat_id=None, actor="cli", action="status", id_number=check.number,
                              outcome="unavailable")
-                typer.echo(err.message_zh, err=True)
-                raise typer.Exit(3) from None
+            typer.echo(err.message_zh, err=True)
+            raise typer.Exit(3) from None
+        with db.session_scope() as session:
             audit.record(session, chat_id=None, actor="cli", action="status", id_number=check.number,
                          outcome="found" if result.found else "not_found")
         if as_json:

@@ -22,8 +22,14 @@ from rapidfuzz.process import cdist
 
 INTENTS: tuple[str, ...] = (
     "amount", "deadline", "eligibility", "benefit_start", "newborn", "refund", "how_to_pay", "contact",
-    "pay_first", "status", "set_place", "subscribe", "unsubscribe", "help", "greeting", "unknown",
+    "pay_first", "status", "set_place", "subscribe", "unsubscribe", "reimbursement", "incentive",
+    "help", "greeting", "thanks", "unknown",
 )  # fmt: skip
+# Intents that ask a question the dialogue answers (the others steer the conversation).
+QUESTIONS: frozenset[str] = frozenset({
+    "amount", "deadline", "eligibility", "benefit_start", "newborn", "refund", "how_to_pay", "contact",
+    "pay_first", "reimbursement", "incentive",
+})  # fmt: skip
 
 _FOLD = (
     ("缴", "交"), ("啥", "什么"), ("咋", "怎么"), ("哪里", "哪"), ("哪儿", "哪"), ("俺", "我"), ("咱", "我"),
@@ -87,9 +93,20 @@ _RULES: tuple[tuple[str, float, str], ...] = (
      r"多少钱|交多少|多少一年|一年多少|多少一个|要多少|出多少|多钱|好多钱|收多少|费用|标准|多少$|是多少|免费|免交|全免"
      r"|不用交|用交|要交[吗么]|还交|交不交|交钱[吗不]|交医保[吗不]|要不要交|交不起|优惠|补贴[吗么]|有补贴|补贴多少"
      r"|照顾|减免|涨|三百多|便宜|贵|谁出|自己交|个人交|交钱吧|多少前|不用交钱|要交钱|交医保$"),
+    # payouts the collection documents do not set: reimbursement rates, hospital and outpatient payouts
+    ("reimbursement", 1.3,
+     r"报销(?:比例|标准|范围|多少|几成|百分之|比率)|(?:能|可以|给)报(?:销)?(?:多少|几成|百分之|百分比)|报(?:多少|几成)"
+     r"|(?:住院|门诊|看病|拿药|买药|手术|生孩子|大病|慢性病|慢病|特殊病).{0,8}(?:报销|能报|报多少|怎么报|给报|报不报)"
+     r"|大病保险|大病医保|异地就医|异地报销|外地看病|起付线|封顶线|最高(?:能)?报|门诊统筹|两病|慢性病"),
+    # 2025 incentives: continuous enrolment and years without claims raise the serious-illness cap
+    ("incentive", 1.25,
+     r"连续.{0,8}(?:好处|奖励|激励|优惠|提高|多报)|(?:没|不)(?:有)?(?:报销|看病|用过).{0,10}(?:奖励|好处|激励|提高|多报)"
+     r"|(?:奖励|激励)(?:政策|机制)|零报销|有(?:什么|没有)?奖励|大病.{0,6}(?:额度|封顶|限额).{0,6}(?:提高|增加)"),
     # greetings and help
     ("greeting", 0.9, r"^(?:你好|您好|在吗|在不在|早上好|上午好|下午好|晚上好|hello|hi|嗨|哈喽|喂)[啊呀吗呢]?$"),
     ("greeting", 0.3, r"你好|您好"),
+    ("thanks", 0.95, r"^(?:好的|好|行|中|嗯|知道了|明白了|晓得了|懂了)?(?:谢谢|多谢|感谢|谢了|谢谢你|谢谢您|麻烦了|辛苦了)"
+     r"(?:你|您|啦|了|哈|啊|呀)*$|^(?:好的|好嘞|知道了|明白了|晓得了|懂了|收到|行|中|中中)(?:了|啦|哈|啊)?$"),
     ("help", 0.95, r"帮助|菜单|怎么用|能干什么|能做什么|有什么功能|哪些功能|能问什么|不会用|机器人|^help$|^/start|^/help"),
 )  # fmt: skip
 
@@ -201,3 +218,67 @@ def _fuzzy(form: str) -> str | None:
             if best is None or candidate < best:
                 best = candidate
     return _FUZZY_PHRASES[best[2]] if best else None
+
+
+# ---- several questions in one message ---------------------------------------------------------
+
+# Where one question ends and the next may begin: spaces (voice input and elderly typing use them
+# for pauses), a question particle followed by more text, and words that announce another question.
+_CLAUSE_BREAK = re.compile(r"\s+|(?<=[吗呢吧么嘛])|还有就是|还有|另外|再问一下|再问|顺便问一下|顺便问|顺便|以及|然后呢?")
+# Steering intents never count as an extra question in a longer message.
+_NOT_A_QUESTION = frozenset({"set_place", "greeting", "thanks", "help", "unknown"})
+
+
+@dataclass(frozen=True)
+class Ask:
+    intent: str
+    position: int  # where in the normalised text it was asked
+    explicit: bool  # a question word asked it (not only a fact such as a category)
+
+
+def clauses(text: str) -> list[tuple[int, str]]:
+    """(start, clause) pieces of a normalised message."""
+    out: list[tuple[int, str]] = []
+    pos = 0
+    for m in _CLAUSE_BREAK.finditer(text):
+        if m.start() > pos:
+            out.append((pos, text[pos : m.start()]))
+        pos = max(pos, m.end())
+    if pos < len(text):
+        out.append((pos, text[pos:]))
+    return out
+
+
+def _explicit(form: str) -> tuple[str, float, int] | None:
+    """The strongest question pattern in a clause: (intent, weight, position)."""
+    best: tuple[str, float, int] | None = None
+    for intent, weight, pattern in _compiled():
+        m = pattern.search(form)
+        if m and (best is None or weight > best[1] or (weight == best[1] and m.start() < best[2])):
+            best = (intent, weight, m.start())
+    return best
+
+
+def asks(text: str, main: str) -> list[Ask]:
+    """Every question in a normalised message, in the order asked.
+
+    The whole-message decision gives the main question; each clause asked explicitly with a question
+    word of another intent adds one ("交多少 最晚啥时候交" asks amount, then deadline). Facts alone
+    (a category, an age) never add a question: "我是低保户 什么时候截止" asks one thing.
+    """
+    found: list[Ask] = []
+    pieces = clauses(text)
+    if len(pieces) > 1:
+        for start, clause in pieces:
+            hit = _explicit(matching_form(clause))
+            if hit is None or hit[0] in _NOT_A_QUESTION or hit[1] < 0.9:
+                continue
+            if all(a.intent != hit[0] for a in found):
+                found.append(Ask(hit[0], start + hit[2], True))
+    if main not in _NOT_A_QUESTION and all(a.intent != main for a in found):
+        hit = _explicit(matching_form(text))
+        explicit = hit is not None and hit[0] == main
+        position = hit[2] if explicit and hit is not None else -1
+        found.append(Ask(main, position, explicit))
+    found.sort(key=lambda a: a.position)
+    return found

@@ -30,18 +30,22 @@ Response ``200`` with a JSON object::
 ``404`` is read as not found. Timeouts, connection errors and ``5xx`` are retried with exponential
 backoff (0.25 s, 0.5 s, ...); after the last attempt, or on any other status or a malformed body,
 `ServiceUnavailable` is raised. Only masked ID numbers are ever logged.
+
+`check_status` is synchronous: the dialogue core runs in a worker thread, and a lookup must not hold a
+database transaction while it waits on the county service, so the local lookup opens its own short
+read session and the HTTP path opens none.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
+import time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
-from sqlmodel import Session
+from sqlalchemy import Engine
 
 from bot.registry import ids, lookup
 from bot.registry.lookup import StatusResult
@@ -63,19 +67,24 @@ class ServiceUnavailable(Exception):
         self.detail = detail
 
 
-async def check_status(session: Session, id_number: str, name: str, year: int | None = None,
-                       settings: Settings | None = None) -> StatusResult:
-    """Local lookup (`lookup.status`), or the county HTTP service when settings.status_api_url is set."""
+def check_status(id_number: str, name: str, year: int | None = None, settings: Settings | None = None, *,
+                 engine: Engine | None = None) -> StatusResult:
+    """Local lookup (`lookup.status` in a short session of `engine`, default the configured database),
+    or the county HTTP service when settings.status_api_url is set. Blocking: call it from a worker
+    thread (asyncio.to_thread) in async code."""
     settings = settings or get_settings()
     if not settings.status_api_url:
-        return lookup.status(session, id_number, name, year)
+        from bot.registry.db import session_scope
+
+        with session_scope(engine) as session:
+            return lookup.status(session, id_number, name, year)
     check = ids.validate(id_number)
     if not check.ok:
         return StatusResult(found=False, masked_id=ids.mask(id_number), year=year)
     body: dict[str, Any] = {"id_number": check.number, "name": name}
     if year is not None:
         body["year"] = year
-    data = await _post_with_retries(settings.status_api_url, body, settings.status_api_timeout,
+    data = _post_with_retries(settings.status_api_url, body, settings.status_api_timeout,
                                     ids.mask(check.number))
     if data is None:
         return StatusResult(found=False, masked_id=ids.mask(check.number), year=year)
@@ -87,16 +96,16 @@ async def check_status(session: Session, id_number: str, name: str, year: int | 
         raise ServiceUnavailable("malformed response") from None
 
 
-async def _post_with_retries(url: str, body: dict[str, Any], timeout: float, masked: str,
+def _post_with_retries(url: str, body: dict[str, Any], timeout: float, masked: str,
                              attempts: int = ATTEMPTS, backoff: float = BACKOFF_SECONDS) -> dict[str, Any] | None:
     """POST and return the JSON object, None for 404; ServiceUnavailable when it cannot answer."""
     last = ""
-    async with httpx.AsyncClient(timeout=httpx.Timeout(timeout)) as client:
+    with httpx.Client(timeout=httpx.Timeout(timeout)) as client:
         for attempt in range(attempts):
             if attempt:
-                await asyncio.sleep(backoff * 2 ** (attempt - 1))
+                time.sleep(backoff * 2 ** (attempt - 1))
             try:
-                response = await client.post(url, json=body)
+                response = client.post(url, json=body)
             except httpx.TransportError as exc:  # timeouts, refused connections, resets
                 last = type(exc).__name__
                 log.warning("status service attempt %d/%d for %s failed: %s", attempt + 1, attempts, masked, last)

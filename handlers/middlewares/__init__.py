@@ -3,10 +3,11 @@
 `setup_middlewares(dp, settings, engine)` installs them on `dp.update` as outer middlewares, so they
 run once per update (after aiogram's own user-context and FSM middlewares) in this order:
 
-    ErrorGuard -> FloodGuard -> settings -> session -> profile -> staff -> routers
+    ErrorGuard -> FloodGuard -> settings -> session -> staff -> routers
 
 The error guard is outermost so it sees exceptions after the session middleware has rolled back.
-Handlers receive `settings`, `session`, `profile`, `staff` (see docs/architecture.md).
+Handlers receive `settings`, `session`, `staff` (see docs/architecture.md); the dispatcher's workflow
+data adds `engine`. The resident dialogue keeps its place itself (bot.registry.profiles).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from aiogram import Dispatcher
 from handlers.middlewares.db import DbSessionMiddleware
 from handlers.middlewares.errors import SORRY_TEXT, ErrorGuardMiddleware
 from handlers.middlewares.flood import FloodGuardMiddleware
-from handlers.middlewares.profile import ProfileMiddleware, StaffMiddleware
+from handlers.middlewares.profile import StaffMiddleware
 from handlers.middlewares.settings import SettingsMiddleware
 
 
@@ -28,7 +29,6 @@ def setup_middlewares(dp: Dispatcher, settings: Any, engine: Any, *, flood_guard
         dp.update.outer_middleware(FloodGuardMiddleware())
     dp.update.outer_middleware(SettingsMiddleware(settings))
     dp.update.outer_middleware(DbSessionMiddleware(engine))
-    dp.update.outer_middleware(ProfileMiddleware())
     dp.update.outer_middleware(StaffMiddleware())
 
 
@@ -37,7 +37,6 @@ __all__ = [
     "DbSessionMiddleware",
     "ErrorGuardMiddleware",
     "FloodGuardMiddleware",
-    "ProfileMiddleware",
     "SettingsMiddleware",
     "StaffMiddleware",
     "setup_middlewares",

@@ -1,4 +1,4 @@
-"""The chat's `ChatProfile` (created on first contact) and its `Staff` post, if any."""
+"""The chat's `Staff` post, if any."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
 from sqlmodel import Session, select
 
-from bot import clock
-from bot.registry.models import ChatProfile, Staff
+from bot.registry.models import Staff
 
 
 def _chat_id(data: dict[str, Any]) -> int | None:
@@ -36,17 +35,6 @@ class _ChatRowMiddleware(BaseMiddleware):
         chat_id = _chat_id(data)
         data[self.key] = self.load(session, chat_id) if session is not None and chat_id is not None else None
         return await handler(event, data)
-
-
-class ProfileMiddleware(_ChatRowMiddleware):
-    key = "profile"
-
-    def load(self, session: Session, chat_id: int) -> ChatProfile:
-        profile = session.get(ChatProfile, chat_id)
-        if profile is None:  # first contact: created here, committed with the update
-            profile = ChatProfile(chat_id=chat_id, updated_at=clock.now())
-            session.add(profile)
-        return profile
 
 
 class StaffMiddleware(_ChatRowMiddleware):

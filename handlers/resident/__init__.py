@@ -1,21 +1,10 @@
-"""Resident conversation: one sub-router per concern, the catch-all fallback last.
+"""The resident dialogue on Telegram: a thin adapter around `bot.conversation`.
 
-Order matters: commands and buttons first, then the status check (an ID number in any message),
-then typed places, questions, subscriptions, and finally the fallback.
+Every message and every pressed button of a resident goes to `handlers.resident.dialogue`, which turns
+it into an `Incoming`, runs the dialogue core in a worker thread, stores the new dialogue state in the
+FSM storage (memory, or Redis shared by several processes) and sends the replies.
 """
 
-from aiogram import Router
-
-from handlers.resident import fallback, place, questions, start, status, subscribe
-
-router = Router(name="resident")
-router.include_routers(
-    start.router,
-    subscribe.router,
-    status.router,
-    place.router,
-    questions.router,
-    fallback.router,
-)
+from handlers.resident.dialogue import router
 
 __all__ = ["router"]

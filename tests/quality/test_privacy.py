@@ -13,7 +13,6 @@ themselves log), and from the chat children at LOG_LEVEL=DEBUG through `bot.logs
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import sqlite3
@@ -199,15 +198,15 @@ def _id_exception_messages() -> str:
             except Exception as exc:  # noqa: BLE001
                 texts.append(f"{type(exc).__name__}: {exc}")
         texts.append(repr(status(session, HEAD, "赵测一")))
-        texts.append(repr(asyncio.run(_check(session))))
+        texts.append(repr(_check()))
     return "\n".join(texts)
 
 
-async def _check(session: object) -> object:
+def _check() -> object:
     from bot.registry.status_service import ServiceUnavailable, check_status
 
     try:
-        return await check_status(session, SPOUSE, "钱测二")  # type: ignore[arg-type]
+        return check_status(SPOUSE, "钱测二")
     except ServiceUnavailable as exc:
         return f"ServiceUnavailable: {exc} {exc.message_zh}"
 

@@ -75,7 +75,7 @@ async def county():
 
 async def test_http_found(county):
     service, settings = await county(["ok"])
-    r = await check_status(None, "  " + NUMBER.lower(), "王芳", 2024, settings=settings)
+    r = await asyncio.to_thread(check_status, "  " + NUMBER.lower(), "王芳", 2024, settings=settings)
     assert r.found and r.enrolled and r.year == 2024
     assert r.paid_on == dt.date(2023, 10, 9) and r.amount == Decimal("380.00") and r.categories == ("dibao",)
     assert r.benefit_start == dt.date(2024, 1, 1) and r.masked_id == ids.mask(NUMBER)
@@ -84,21 +84,21 @@ async def test_http_found(county):
 
 async def test_http_not_found_and_mismatch_look_the_same(county):
     _service, settings = await county(["ok"])
-    mismatch = await check_status(None, NUMBER, "张三", 2024, settings=settings)
+    mismatch = await asyncio.to_thread(check_status, NUMBER, "张三", 2024, settings=settings)
     assert mismatch == status_service.StatusResult(found=False, masked_id=ids.mask(NUMBER), year=2024)
     _service, settings404 = await county(["404"])
-    assert await check_status(None, NUMBER, "王芳", 2024, settings=settings404) == mismatch
+    assert await asyncio.to_thread(check_status, NUMBER, "王芳", 2024, settings=settings404) == mismatch
 
 
 async def test_http_invalid_number_is_not_sent(county):
     service, settings = await county(["ok"])
-    r = await check_status(None, NUMBER[:-2], "王芳", settings=settings)
+    r = await asyncio.to_thread(check_status, NUMBER[:-2], "王芳", settings=settings)
     assert not r.found and service.requests == []
 
 
 async def test_http_500_then_200_is_retried(county):
     service, settings = await county(["500", "ok"])
-    r = await check_status(None, NUMBER, "王芳", 2024, settings=settings)
+    r = await asyncio.to_thread(check_status, NUMBER, "王芳", 2024, settings=settings)
     assert r.found and len(service.requests) == 2
 
 
@@ -106,7 +106,7 @@ async def test_http_always_500_gives_service_unavailable(county, caplog):
     caplog.set_level(logging.DEBUG)
     service, settings = await county(["500"])
     with pytest.raises(ServiceUnavailable) as err:
-        await check_status(None, NUMBER, "王芳", 2024, settings=settings)
+        await asyncio.to_thread(check_status, NUMBER, "王芳", 2024, settings=settings)
     assert err.value.message_zh == "查询服务暂时不可用，请稍后再试"
     assert len(service.requests) == status_service.ATTEMPTS
     assert NUMBER not in caplog.text and ids.mask(NUMBER) in caplog.text
@@ -115,13 +115,13 @@ async def test_http_always_500_gives_service_unavailable(county, caplog):
 async def test_http_hang_times_out_and_gives_service_unavailable(county):
     service, settings = await county(["hang"])
     with pytest.raises(ServiceUnavailable):
-        await asyncio.wait_for(check_status(None, NUMBER, "王芳", 2024, settings=settings), timeout=10)
+        await asyncio.wait_for(asyncio.to_thread(check_status, NUMBER, "王芳", 2024, settings=settings), timeout=10)
     assert len(service.requests) == status_service.ATTEMPTS
 
 
 async def test_http_hang_then_ok_recovers(county):
     service, settings = await county(["hang", "ok"])
-    r = await check_status(None, NUMBER, "王芳", 2024, settings=settings)
+    r = await asyncio.to_thread(check_status, NUMBER, "王芳", 2024, settings=settings)
     assert r.found and len(service.requests) == 2
 
 
@@ -129,17 +129,20 @@ async def test_http_hang_then_ok_recovers(county):
 async def test_http_unexpected_answers_are_unavailable_not_wrong(county, action):
     service, settings = await county([action])
     with pytest.raises(ServiceUnavailable):
-        await check_status(None, NUMBER, "王芳", 2024, settings=settings)
+        await asyncio.to_thread(check_status, NUMBER, "王芳", 2024, settings=settings)
     assert len(service.requests) == 1  # not retried: retrying will not fix it
 
 
 async def test_connection_refused_is_unavailable():
     settings = Settings(status_api_url="http://127.0.0.1:9/status", status_api_timeout=0.3)
     with pytest.raises(ServiceUnavailable):
-        await check_status(None, NUMBER, "王芳", 2024, settings=settings)
+        await asyncio.to_thread(check_status, NUMBER, "王芳", 2024, settings=settings)
 
 
-async def test_local_lookup_without_url(session):
-    world = w.build(session)
-    r = await check_status(session, world.ids["王芳"], "王芳", w.YEAR, settings=Settings(status_api_url=None))
+def test_local_lookup_without_url(engine, pinned_today):
+    from bot.registry.db import session_scope
+
+    with session_scope(engine) as session:
+        world = w.build(session)
+    r = check_status(world.ids["王芳"], "王芳", w.YEAR, settings=Settings(status_api_url=None), engine=engine)
     assert r.found and r.enrolled and r.paid_on == dt.date(2023, 10, 9)

@@ -1,0 +1,419 @@
+"""The resident dialogue: `handle(state, incoming) -> Outcome`, with no messenger inside.
+
+One call takes what the resident sent (text, or a choice they picked) and the stored dialogue state,
+and returns the replies and the new state. It reads the NLU, the policy engine and the registry;
+every registry write (the place, a subscription, an audit row) is committed inside the call, before
+any reply that confirms it reaches the resident. It is synchronous and holds no transaction open
+between calls: adapters run it in a worker thread (`asyncio.to_thread`).
+
+The rules of the dialogue:
+- Answer first: once the place is known, a question gets the answer that holds for most people, plus
+  choices to narrow it; a question is asked back only when no answer is possible without it (the
+  place; the payment month for a year that is over; the town for a per-town phone list).
+- Read the whole message: every question in it gets its own short answer, in order.
+- Follow-ups inherit the state: place, person and topic carry over to the next message; a new place
+  replaces the old one; the person carries over unless another one is named.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass, field
+
+from bot import clock
+from bot.conversation import choices as choice_values
+from bot.conversation import lookup, menus, places, topics
+from bot.conversation.deps import Deps
+from bot.conversation.facts import merge
+from bot.conversation.model import Incoming, Outcome, Reply
+from bot.conversation.state import DialogueState, OpenQuestion, Place
+from bot.conversation.understand import Turn, read
+
+log = logging.getLogger(__name__)
+
+_COMMANDS_START = ("/start",)
+_COMMANDS_MENU = ("/menu", "/help")
+_COMMANDS_STOP = ("/unsubscribe", "/stop")
+
+
+@dataclass
+class _Run:
+    """One call's working data."""
+
+    state: DialogueState
+    incoming: Incoming
+    deps: Deps
+    replies: list[Reply] = field(default_factory=list)
+    delete_incoming: bool = False
+    events: list[str] = field(default_factory=list)
+    place_note: str | None = None  # said before the first answer: a place read through a near spelling
+
+    def say(self, *replies: Reply) -> None:
+        self.replies.extend(replies)
+
+
+def handle(state: DialogueState, incoming: Incoming, deps: Deps | None = None) -> Outcome:
+    """The replies to one incoming message and the dialogue state after it."""
+    if deps is None:
+        deps = Deps.default(chat_id=_chat_id(incoming))
+    run = _Run(copy.deepcopy(state), incoming, deps)
+    run.state.expire(clock.now())
+    _load_place(run)
+    if incoming.choice:
+        _on_choice(run, incoming.choice)
+    elif incoming.text and incoming.text.strip():
+        _on_text(run, incoming.text)
+    else:
+        run.say(menus.not_understood(run.state.locality))
+    return Outcome(run.replies, run.state, run.delete_incoming, run.events)
+
+
+def _chat_id(incoming: Incoming) -> int | None:
+    try:
+        return int(incoming.address)
+    except (TypeError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------------------- place
+
+
+def _load_place(run: _Run) -> None:
+    """The place the chat named in an earlier dialogue (stored in the registry), read once."""
+    state = run.state
+    if state.profile_loaded or state.place is not None or run.deps.chat_id is None:
+        state.profile_loaded = True
+        return
+    from bot.registry.profiles import remembered_place
+
+    state.profile_loaded = True
+    found = remembered_place(run.deps.chat_id, engine=run.deps.engine)
+    if found is None or places.pack_for(found.locality_id) is None:
+        return
+    town = found.area_name if found.area_level == "town" else None
+    village = found.area_name if found.area_level == "village" else None
+    state.place = Place(found.locality_id, town, village, found.area_id)
+
+
+def _set_place(run: _Run, locality: str, town: str | None = None, village: str | None = None) -> bool:
+    """Make this the place of the dialogue (stored before any reply confirms it); True if it changed."""
+    state = run.state
+    old = state.place
+    if old is not None and (old.locality, old.town, old.village) == (locality, town, village):
+        return False
+    if old is not None and old.locality == locality and not town and not village:
+        return False  # "五河" again after 五河县城关镇: keep the town
+    area_id = None
+    if run.deps.chat_id is not None:
+        from bot.registry.profiles import remember_place
+
+        area_id = remember_place(run.deps.chat_id, locality, village or town, engine=run.deps.engine)
+        run.events.append(f"place:{locality}")
+    state.place = Place(locality, town, village, area_id)
+    return True
+
+
+def _place_label(place: Place) -> str:
+    return places.label(place.locality) + (place.area_name or "")
+
+
+# ---------------------------------------------------------------------------- text
+
+
+def _on_text(run: _Run, text: str) -> None:
+    state = run.state
+    stripped = text.strip()
+    command = stripped.split()[0].split("@")[0].lower() if stripped.startswith("/") else None
+    if command in _COMMANDS_START:
+        state.open = None
+        state.drop_id()
+        if state.locality and places.pack_for(state.locality):
+            run.say(menus.menu(state.locality, menus.GREETING))
+        else:
+            run.say(menus.ask_place(f"{menus.GREETING}\n请问您在哪里参保？"))
+        return
+    if command in _COMMANDS_MENU:
+        state.open = None
+        run.say(menus.menu(state.locality))
+        return
+    if command in _COMMANDS_STOP:
+        _unsubscribe(run)
+        return
+
+    raw_id = lookup.id_attempt(stripped)
+    if raw_id is not None:
+        run.delete_incoming = True
+        if not run.incoming.private:
+            run.say(Reply(menus.PRIVATE_ONLY))
+            return
+        turn = read(stripped)
+        run.say(*lookup.on_id(state, raw_id, stripped, turn.name, run.deps))
+        return
+    if command is not None:
+        run.say(menus.not_understood(state.locality))
+        return
+
+    if state.open is not None and state.open.kind == "name" and state.lookup_id:
+        replies = lookup.on_name(state, stripped, run.deps)
+        if replies is not None:
+            run.say(*replies)
+            return
+        turn = read(stripped)
+        if not turn.asks and turn.intent in ("unknown", "status"):
+            run.say(Reply("请只发参保人的姓名（汉字），例如：张三。"))
+            return
+        state.drop_id()
+        state.open = None
+    _on_turn(run, read(stripped))
+
+
+def _on_turn(run: _Run, turn: Turn) -> None:
+    state = run.state
+    intent = turn.intent
+    if intent == "status" and not turn.asks:
+        _ask_id(run)
+        return
+    if intent == "subscribe" and not turn.asks:
+        _offer_subscription(run)
+        return
+    if intent == "unsubscribe":
+        _unsubscribe(run)
+        return
+
+    place_changed = False
+    if turn.locality and places.pack_for(turn.locality):
+        place_changed = _set_place(run, turn.locality, turn.town, turn.village)
+        if not turn.place_exact and turn.place_matched:
+            run.place_note = f"（“{turn.place_matched}”按“{_place_label(state.place)}”理解，不对请告诉我。）"
+    elif turn.unknown_place and not turn.locality:
+        state.open = OpenQuestion("place", turn.asks[0], list(turn.asks[1:])) if turn.asks else None
+        run.say(menus.unknown_place(turn.unknown_place))
+        return
+
+    if turn.facts:
+        state.person = merge(state.person, turn.facts)
+
+    asks = list(turn.asks)
+    if not asks:
+        opened = state.open
+        if opened is not None and opened.kind in ("place", "paid", "town") and (place_changed or turn.facts):
+            asks = [opened.topic, *opened.asks]
+        elif state.topic and (turn.follow_up or turn.facts or place_changed) and intent not in (
+                "greeting", "thanks", "help"):
+            asks = [state.topic]
+        elif intent in topics.TOPICS:
+            asks = [intent]
+        elif intent == "set_place" or place_changed:
+            _confirm_place(run)
+            return
+        elif intent == "greeting":
+            if state.locality:
+                run.say(menus.menu(state.locality, menus.GREETING))
+            else:
+                run.say(menus.ask_place(f"{menus.GREETING}\n请问您在哪里参保？"))
+            return
+        elif intent == "thanks":
+            run.say(menus.THANKS)
+            return
+        elif intent == "help":
+            run.say(menus.menu(state.locality))
+            return
+        else:
+            if state.locality and turn.locality:
+                run.say(menus.can_answer(state.locality))
+            else:
+                run.say(menus.not_understood(state.locality))
+            return
+    _answer(run, asks)
+
+
+def _confirm_place(run: _Run) -> None:
+    state = run.state
+    assert state.place is not None
+    lead = f"好的，记住了：您在{_place_label(state.place)}。"
+    if run.place_note:
+        lead += "\n" + run.place_note
+    run.say(menus.menu(state.locality, lead))
+
+
+def _answer(run: _Run, asks: list[str]) -> None:
+    """Answer each question in order for the dialogue's place, or ask the place first."""
+    state = run.state
+    pack = places.pack_for(state.locality)
+    if pack is None or state.place is None:
+        state.open = OpenQuestion("place", asks[0], asks[1:])
+        run.say(menus.ask_place("请问您问的是哪个县（市）的政策？"))
+        return
+    state.open = None
+    today = clock.today()
+    for i, topic in enumerate(dict.fromkeys(asks)):
+        answer = topics.TOPICS.get(topic)
+        if answer is None:
+            continue
+        got = answer(topics.Ctx(pack, state.place, state.person, today))
+        replies = list(got.replies)
+        if i == 0 and run.place_note and replies:
+            replies[0] = Reply(f"{run.place_note}\n{replies[0].text}", replies[0].choices)
+        run.say(*replies)
+        state.topic = topic
+        if got.open is not None:
+            state.open = got.open
+
+
+# ---------------------------------------------------------------------------- choices
+
+
+def _on_choice(run: _Run, raw: str) -> None:
+    state = run.state
+    parsed = choice_values.parse(raw)
+    if parsed is None:
+        run.say(menus.menu(state.locality, "这个按钮已失效。"))
+        return
+    kind, value = parsed
+    pack = places.pack_for(state.locality)
+    if kind == "topic":
+        state.open = None
+        if value == "subscribe":
+            _offer_subscription(run)
+        elif value in topics.TOPICS:
+            _answer(run, [value])
+        else:
+            run.say(menus.menu(state.locality, "这个按钮已失效。"))
+        return
+    if kind == "locality":
+        if places.pack_for(value) is None:
+            run.say(menus.unknown_place(None))
+            return
+        changed = _set_place(run, value) or state.place is not None
+        opened = state.open
+        if opened is not None and opened.kind == "place":
+            _answer(run, [opened.topic, *opened.asks])
+        elif changed:
+            _confirm_place(run)
+        return
+    if kind == "province":
+        run.say(menus.ask_place())
+        return
+    if kind == "action":
+        if value == "menu":
+            state.open = None
+            run.say(menus.menu(state.locality))
+        elif value == "place":
+            run.say(menus.ask_place("请选择您参保的地方："))
+        elif value == "lookup":
+            _ask_id(run)
+        else:
+            run.say(menus.menu(state.locality, "这个按钮已失效。"))
+        return
+    if kind == "subscribe":
+        _subscribe(run, value)
+        return
+    if pack is None:
+        run.say(menus.ask_place("请先告诉我您在哪个县（市）参保。"))
+        return
+    topic = state.topic or "amount"
+    if kind == "category":
+        if value == "none":
+            state.person = merge(state.person, {"ordinary": True, "categories": []})
+        elif pack.category(value) is not None:
+            state.person = merge(state.person, {"categories": [value]})
+        else:
+            run.say(menus.menu(state.locality, "这个按钮已失效。"))
+            return
+        _answer(run, [topic if topic in ("amount", "deadline", "benefit_start", "eligibility") else "amount"])
+    elif kind == "age" and value.isdigit() and 0 < int(value) < 130:
+        state.person = merge(state.person, {"age": int(value)})
+        _answer(run, [topic if topic in ("amount", "deadline", "benefit_start") else "amount"])
+    elif kind == "refund" and value in dict(topics.render.REFUND_LABELS):
+        state.person = merge(state.person, {"refund_reason": value})
+        _answer(run, ["refund"])
+    elif kind == "month":
+        paid = _month_choice(pack, value)
+        if paid is None:
+            run.say(menus.menu(state.locality, "这个按钮已失效。"))
+            return
+        state.person = merge(state.person, {"paid_on": paid})
+        _answer(run, ["benefit_start"])
+    elif kind == "town" and value in places.towns(state.locality or ""):
+        assert state.place is not None
+        level = pack.task_table.level
+        _set_place(run, state.place.locality, value if level == "town" else None,
+                   value if level == "village" else None)
+        _answer(run, ["contact"])
+    else:
+        run.say(menus.menu(state.locality, "这个按钮已失效。"))
+
+
+def _month_choice(pack: object, value: str) -> str | None:
+    import datetime as dt
+
+    if value == "ontime":
+        return pack.dates.collection.end.isoformat()  # type: ignore[attr-defined]
+    try:
+        return dt.date.fromisoformat(value + "-01").isoformat()
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------- status and reminders
+
+
+def _ask_id(run: _Run) -> None:
+    if not run.incoming.private:
+        run.say(Reply(menus.PRIVATE_ONLY))
+        return
+    run.say(lookup.ask_id(run.state))
+
+
+def _offer_subscription(run: _Run) -> None:
+    if not run.incoming.private:
+        run.say(Reply(menus.PRIVATE_ONLY))
+        return
+    last = run.state.last_lookup
+    if not last:
+        # Reminders are per person: start with a status check to know whom.
+        run.state.open = OpenQuestion("id", "status")
+        run.say(Reply("提醒要对应到具体参保人。请先查询参保：发送身份证号和姓名，查完就可以订阅提醒。"))
+        return
+    offer = lookup.offer_reply(last)
+    run.say(Reply(f"要为 {last['masked']} {last['name']} 订阅缴费提醒吗？", offer.choices))
+
+
+def _subscribe(run: _Run, target: str) -> None:
+    from bot.registry import subscriptions
+
+    if target == "no":
+        run.say(Reply("好的，不提醒。需要时点菜单里的“提醒我”。"))
+        return
+    if not run.incoming.private:
+        run.say(Reply(menus.PRIVATE_ONLY))
+        return
+    last = run.state.last_lookup
+    if not last or target not in ("person", "household") or run.deps.chat_id is None:
+        run.say(Reply("这个按钮已过期，请先重新查询参保。"))
+        return
+    household = target == "household" and last.get("household_id") is not None
+    new = subscriptions.subscribe(run.deps.chat_id, person_id=last.get("person_id"),
+                                  household_id=last.get("household_id") if household else None,
+                                  engine=run.deps.engine)
+    if not new:
+        run.say(Reply("已经订阅过了，截止前会提醒您。发 /unsubscribe 可取消。"))
+        return
+    run.events.append(f"subscribed:{target}")
+    who = "全家" if household else f"{last['masked']} {last['name']}"
+    run.say(Reply(f"好的，已为{who}订阅缴费提醒，截止前会提醒未缴费的人。\n不想收了发 /unsubscribe 或 /stop。"))
+
+
+def _unsubscribe(run: _Run) -> None:
+    from bot.registry import subscriptions
+
+    if run.deps.chat_id is None:
+        run.say(Reply("您目前没有订阅缴费提醒。"))
+        return
+    ended = subscriptions.unsubscribe(run.deps.chat_id, engine=run.deps.engine)
+    if ended:
+        run.events.append(f"unsubscribed:{ended}")
+        run.say(Reply(f"已取消 {ended} 项缴费提醒，以后不再发送。需要时可以重新查询后订阅。"))
+    else:
+        run.say(Reply("您目前没有订阅缴费提醒。"))

@@ -1,0 +1,98 @@
+"""The person asked about: merging what each message says into the dialogue state, and the policy
+engine's `Person` built from it.
+
+Facts are JSON-safe (ISO date strings, lists) because they live in the stored dialogue state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from bot.policy.engine import Person
+
+# Facts that describe who the person is. A message naming another person (我妈呢) starts afresh;
+# a message restating one of these replaces the old value ("那监测户呢" replaces 低保).
+_WHO = ("categories", "not_categories", "ordinary", "age", "birth_year", "birth_date")
+
+
+def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The person after this message: a new relation means a new person; otherwise the message's facts
+    replace the ones they restate and the rest carry over."""
+    relation = new.get("relation")
+    if relation and relation != old.get("relation"):
+        return dict(new)
+    merged = dict(old)
+    if any(k in new for k in ("age", "birth_year", "birth_date")):
+        for k in ("age", "birth_year", "birth_date"):
+            merged.pop(k, None)
+    if "categories" in new or new.get("ordinary"):
+        merged.pop("ordinary", None)
+        merged.pop("categories", None)
+    if new.get("newborn") is False:
+        merged.pop("newborn", None)
+    merged.update(new)
+    if merged.get("categories") and merged.get("not_categories"):
+        merged["not_categories"] = [c for c in merged["not_categories"] if c not in merged["categories"]]
+    return merged
+
+
+def knows_who(facts: dict[str, Any]) -> bool:
+    """Enough to give one person's amount rather than the table for everyone."""
+    return any(facts.get(k) for k in _WHO if k != "not_categories") or bool(facts.get("newborn"))
+
+
+def _date(value: Any) -> dt.date | None:
+    if not value:
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def ages(facts: dict[str, Any], on: dt.date) -> list[int | None]:
+    """The person's possible ages on a day: one when the age or full birth date is known, two when
+    only the birth year is (before and after this year's birthday), [None] when nothing is."""
+    if facts.get("birth_date") and not facts.get("newborn"):
+        born = _date(facts["birth_date"])
+        if born is not None:
+            return [on.year - born.year - ((on.month, on.day) < (born.month, born.day))]
+    if facts.get("age") is not None:
+        return [int(facts["age"])]
+    year = facts.get("birth_year")
+    if year:
+        older = on.year - int(year)
+        # On 31 December everybody born that year has had their birthday.
+        return [older] if (on.month, on.day) == (12, 31) else [older - 1, older]
+    return [None]
+
+
+def person(facts: dict[str, Any], *, age: int | None = None) -> Person:
+    """The engine's Person for these facts (with `age` chosen by the caller from `ages`)."""
+    categories = [c for c in facts.get("categories") or () if c not in (facts.get("not_categories") or ())]
+    newborn = bool(facts.get("newborn"))
+    birth = _date(facts.get("birth_date"))
+    special = "new_aid" if facts.get("newly_recognised") and categories else None
+    return Person(
+        categories=tuple(categories),
+        birth_date=birth if newborn else None,
+        age=age,
+        migrant=bool(facts.get("migrant")),
+        newborn=newborn,
+        student=facts.get("student"),
+        hukou_local=False if facts.get("hukou_elsewhere") else None,
+        residence_permit=bool(facts.get("residence_permit")),
+        employee_insured=bool(facts.get("employee_insured")),
+        special_late_reason=special,
+    )
+
+
+def paid_on(facts: dict[str, Any]) -> dt.date | None:
+    return _date(facts.get("paid_on"))
+
+
+def died_on(facts: dict[str, Any]) -> dt.date | None:
+    return _date(facts.get("died_on"))

@@ -1,0 +1,207 @@
+"""Status check ("am I enrolled?"): an ID number and a name, typed together or one after the other.
+
+The ID number is personal data: the adapter deletes the message holding it where it can, replies show
+it masked, the dialogue state keeps it only while waiting for the name (at most `LOOKUP_TTL`), and
+every lookup and refusal is audited (masked). Lookups are rate-limited by `bot.registry.audit`.
+Only in a private chat: in a group the core answers one line instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import unicodedata
+from typing import Any
+
+from bot import clock
+from bot.conversation import render
+from bot.conversation.choices import subscribe_value
+from bot.conversation.deps import Deps
+from bot.conversation.model import Choice, Reply
+from bot.conversation.places import pack_for
+from bot.conversation.state import DialogueState, OpenQuestion
+from bot.registry import ids
+
+log = logging.getLogger(__name__)
+
+ACTION = "status"  # counted by the audit's lookup limits
+ASK_ID = "请发送参保人的身份证号和姓名，例如：身份证号 张三。\n为保护隐私，我查完会删除您发的这条消息。"
+# Digit runs that look like an attempt at an ID number (wrong lengths too, so we can say what is wrong).
+_ID_ATTEMPT = re.compile(r"[0-9][0-9 \-]{12,24}[0-9Xx]")
+_NAME = re.compile(r"[\u4e00-\u9fff·]{2,12}")
+_NOT_NAME = re.compile(
+    r"查询|查一下|查查|帮我|参保|身份证|号码|姓名|名字|我叫|叫做|是否|有没有|缴费|交费|医保|情况|请|麻烦|谢谢|您好|你好|一下"
+    r"|交了|交上|没有|吗|呢|的|了"
+)
+
+
+def id_attempt(text: str | None) -> str | None:
+    """The ID number (or an attempt at one) in a message."""
+    if not text:
+        return None
+    text = unicodedata.normalize("NFKC", text)
+    found = ids.find_ids(text)
+    if found:
+        return found[0]
+    m = _ID_ATTEMPT.search(text)
+    return m.group(0) if m else None
+
+
+def name_in(text: str, id_raw: str | None, nlu_name: str | None = None) -> str | None:
+    """The person's name in a message: the NLU's reading first, else one short run of Chinese."""
+    if nlu_name:
+        return nlu_name
+    text = unicodedata.normalize("NFKC", text)
+    rest = text.replace(id_raw, " ") if id_raw else text
+    rest = _NOT_NAME.sub(" ", rest)
+    names = [n.strip("·") for n in _NAME.findall(rest) if 2 <= len(n.strip("·")) <= 12]
+    return names[0] if len(names) == 1 else None
+
+
+def ask_id(state: DialogueState) -> Reply:
+    state.open = OpenQuestion("id", "status")
+    return Reply(ASK_ID)
+
+
+def on_id(state: DialogueState, raw: str, text: str, nlu_name: str | None, deps: Deps) -> list[Reply]:
+    """A message holding an ID number (valid or not)."""
+    check = ids.validate(raw)
+    if not check.ok:
+        state.open = OpenQuestion("id", "status")
+        return [Reply(f"{check.reason_zh}\n请重新发送身份证号（可以连同姓名一起发）。")]
+    name = name_in(text, raw, nlu_name)
+    if not name:
+        state.hold_id(check.number, clock.now())
+        state.open = OpenQuestion("name", "status")
+        note = f"{check.note_zh}\n" if check.note_zh else ""
+        return [Reply(f"{note}收到身份证号 {check.masked}。请再发一下参保人的姓名。")]
+    return look_up(state, check.number, name, deps)
+
+
+def on_name(state: DialogueState, text: str, deps: Deps) -> list[Reply] | None:
+    """The name after an ID number; None when the text is not a name (the resident moved on)."""
+    number = state.lookup_id
+    name = name_in(text.strip(), None)
+    if not number or not name:
+        return None
+    return look_up(state, number, name, deps)
+
+
+def look_up(state: DialogueState, number: str, name: str, deps: Deps) -> list[Reply]:
+    from bot.registry import audit
+    from bot.registry.db import session_scope
+    from bot.registry.status_service import ServiceUnavailable, check_status
+
+    state.drop_id()
+    state.open = None
+    chat_id = deps.chat_id
+    settings = deps.settings
+    with session_scope(deps.engine) as session:
+        allowed = audit.lookup_allowed(session, chat_id, settings)
+        if not allowed:
+            audit.record(session, chat_id=chat_id, actor="resident", action=ACTION, id_number=number,
+                         outcome=audit.OUTCOME_RATE_LIMITED)
+    if not allowed:
+        minutes = max(1, int(settings.lookup_window_seconds) // 60)
+        return [Reply(f"查询太频繁了。为保护个人信息，每个聊天{minutes}分钟内最多查{settings.lookup_limit}次，"
+                      "请过一会儿再查。谢谢理解！")]
+    try:
+        result = check_status(number, name, settings=settings, engine=deps.engine)
+    except ServiceUnavailable as exc:
+        with session_scope(deps.engine) as session:
+            audit.record(session, chat_id=chat_id, actor="resident", action=ACTION, id_number=number,
+                         outcome="unavailable")
+        return [Reply(exc.message_zh)]
+    outcome = "not_found" if not result.found else ("enrolled" if result.enrolled else "unpaid")
+    with session_scope(deps.engine) as session:
+        audit.record(session, chat_id=chat_id, actor="resident", action=ACTION, id_number=number, outcome=outcome)
+    if not result.found:
+        return [Reply(not_found_text(result, number))]
+    replies = [Reply(found_text(result, number))]
+    if result.enrolled and result.household_id is None:
+        return replies  # nothing left to remind this person of
+    state.last_lookup = {"person_id": result.person_id, "household_id": result.household_id,
+                         "masked": result.masked_id, "name": result.name}
+    replies.append(offer_reply(state.last_lookup, person=not result.enrolled))
+    return replies
+
+
+def offer_reply(last: dict[str, Any], *, person: bool = True) -> Reply:
+    choices = []
+    if person:
+        choices.append(Choice("提醒此人缴费", subscribe_value("person")))
+    if last.get("household_id") is not None:
+        choices.append(Choice("提醒全家缴费", subscribe_value("household")))
+    choices.append(Choice("不用了", subscribe_value("no")))
+    return Reply("需要我在缴费截止前提醒吗？（随时发 /unsubscribe 可取消）", tuple((c,) for c in choices))
+
+
+def not_found_text(result: Any, number: str) -> str:
+    masked = getattr(result, "masked_id", None) or ids.mask(number)
+    return (
+        f"没有查到 {masked} 这个姓名的参保记录。\n"
+        "请核对身份证号和姓名是否正确（姓名要和身份证上一致）。\n"
+        "信息无误仍查不到的，请联系村（社区）干部核实。"
+    )
+
+
+def found_text(result: Any, number: str) -> str:
+    masked = result.masked_id or ids.mask(number)
+    if result.enrolled:
+        lines = [
+            f"{masked} {result.name}：已参加{result.year}年度城乡居民医保。",
+            f"缴费日期：{render.day(result.paid_on)}，金额 {render.money(result.amount)} 元。",
+        ]
+        if result.benefit_start:
+            lines.append(f"待遇开始：{render.day(result.benefit_start)}。")
+        return render.compose(lines, None)
+    return unpaid_text(result, number, masked)
+
+
+def unpaid_text(result: Any, number: str, masked: str) -> str:
+    """Unpaid: what this person owes (the engine, with their categories and birth date), by when, how."""
+    from bot.policy import engine
+    from bot.policy.engine import Person
+
+    today = clock.today()
+    lines: list[str | None] = [f"{masked} {result.name}：{result.year}年度还没有缴费。"]
+    pack = pack_for(result.locality_id)
+    if pack is None:
+        lines.append("请联系村（社区）干部办理缴费。")
+        return render.compose(lines, None)
+    try:
+        born: dt.date | None = ids.birth_date(number)
+    except ValueError:
+        born = None
+    person = Person(categories=tuple(result.categories or ()), birth_date=born, migrant=bool(result.migrant))
+    on = today if today <= pack.dates.benefit.end else pack.dates.collection.end
+    due = engine.amount(pack, person, on)
+    dl = engine.deadline(pack, person, on)
+    cits: list[Any] = []
+    if due.ok:
+        j = render.fields(due)
+        if j.get("pay_first"):
+            lines.append(f"应缴：先缴 {render.money(j.get('personal'))} 元，之后补助 "
+                         f"{render.money(j.get('reimbursed_later'))} 元。")
+        else:
+            lines.append(f"应缴：个人 {render.money(j.get('personal'))} 元。")
+        cits += list(due.citations or [])
+    else:
+        lines.append(f"应缴金额：{due.refusal}")
+    if dl.ok:
+        j = render.fields(dl)
+        if j.get("missed"):
+            lines.append(f"缴费截止 {render.day(j.get('deadline'))}，已经过了。")
+            if dl.missed_consequence_zh:
+                lines.append(dl.missed_consequence_zh)
+        else:
+            extended = "（外出务工人员的延长期限）" if j.get("extended") else ""
+            lines.append(f"请在 {render.day(j.get('deadline'))} 前缴费{extended}，还剩 {j.get('days_left')} 天。")
+        cits += list(dl.citations or [])
+    how = engine.payment_info(pack, on)
+    first = render.first_line(how) if how.ok else None
+    if first:
+        lines.append(f"怎么交：{first}")
+    lines.append(render.year_note(pack, today, collection=True))
+    return render.compose(lines, render.source_line(cits))

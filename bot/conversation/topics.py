@@ -1,0 +1,311 @@
+"""Policy questions answered for a known place: the answer that holds for most people first, then
+choices to narrow it.
+
+Each topic function takes the question's context and returns an `Answered`: the replies, and an open
+question only when no answer can be given without one more fact (a town for a per-town phone list).
+Every figure comes from the policy engine; this module picks the engine calls and the choices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from bot.conversation import render
+from bot.conversation.choices import (
+    age_value,
+    category_value,
+    month_value,
+    refund_value,
+    topic_value,
+    town_value,
+)
+from bot.conversation.facts import ages, died_on, knows_who, paid_on, person
+from bot.conversation.model import Choice, Reply
+from bot.conversation.state import OpenQuestion, Place
+from bot.policy import engine
+from bot.policy.engine import REFUND_REASONS, Answer
+
+ORDINARY_LABEL = "普通居民"
+
+
+@dataclass
+class Ctx:
+    pack: Any
+    place: Place
+    facts: dict[str, Any]
+    today: dt.date
+
+    @property
+    def name(self) -> str:
+        return self.pack.locality.name_zh
+
+    def note(self, *, collection: bool = False) -> str | None:
+        return render.year_note(self.pack, self.today, collection=collection)
+
+    def day(self, *, amount: bool = False) -> dt.date:
+        """The date the engine is asked about: today while the pack applies; once its benefit year is
+        over, a day inside that year (amounts as during its collection period)."""
+        if self.today <= self.pack.dates.benefit.end:
+            return self.today
+        return self.pack.dates.collection.end if amount else self.pack.dates.benefit.end
+
+
+@dataclass
+class Answered:
+    replies: list[Reply]
+    open: OpenQuestion | None = None
+    facts: dict[str, Any] = field(default_factory=dict)  # facts the answer settled (e.g. a town chosen)
+
+
+def _rows(choices: list[Choice], width: int = 2) -> tuple[tuple[Choice, ...], ...]:
+    return tuple(tuple(choices[i : i + width]) for i in range(0, len(choices), width))
+
+
+def follow_ups(*topics: str) -> list[Choice]:
+    from bot.conversation.menus import TOPIC_LABELS
+
+    return [Choice(TOPIC_LABELS[t], topic_value(t)) for t in topics if t in TOPIC_LABELS]
+
+
+# ---------------------------------------------------------------------------- amount
+
+
+def _who(pack: Any, facts: dict[str, Any], age: int | None) -> str | None:
+    parts = [render.category_name(pack, c) for c in facts.get("categories") or ()
+             if c not in (facts.get("not_categories") or ())]
+    if age is not None:
+        parts.append(f"{age}岁")
+    if facts.get("newborn"):
+        parts.append("新生儿")
+    if not parts and facts.get("ordinary"):
+        parts.append(ORDINARY_LABEL)
+    return "、".join(parts) or None
+
+
+def narrow_choices(pack: Any) -> list[Choice]:
+    """Buttons that narrow an amount: ordinary resident, each category, each age band."""
+    choices = [Choice(ORDINARY_LABEL, category_value("none"))]
+    choices += [Choice(render.short_category(c.name_zh), category_value(c.code)) for c in pack.categories]
+    choices += [Choice(label, age_value(lo)) for lo, label in render.age_bands(pack)]
+    return choices
+
+
+def amount(ctx: Ctx) -> Answered:
+    facts = ctx.facts
+    day = ctx.day(amount=True)
+    note = ctx.note(collection=True)
+    if not knows_who(facts):
+        return _amount_table(ctx, day, note)
+    possible = ages(facts, day)
+    answers = [(age, engine.amount(ctx.pack, person(facts, age=age), day)) for age in possible]
+    first_age, first = answers[0]
+    if len(answers) > 1 and render.same_amount(first, answers[1][1]):
+        answers = answers[1:]
+    if len(answers) > 1:
+        text = render.amount_by_birthday(answers, ctx.pack, _who(ctx.pack, facts, None), facts.get("birth_year"),
+                                         day, note)
+    else:
+        age, ans = answers[0]
+        text = render.amount(ans, ctx.pack, _who(ctx.pack, facts, age), note)
+    stated = facts.get("amount_stated")
+    if stated is not None:
+        text = render.amount_check(Decimal(str(stated)), [a for _, a in answers], text)
+    more = follow_ups("deadline", "how_to_pay")
+    return Answered([Reply(text, _rows(more))])
+
+
+def _amount_table(ctx: Ctx, day: dt.date, note: str | None) -> Answered:
+    """Nobody in particular: the ordinary resident's amount, then every subsidised group in short lines."""
+    ordinary = engine.amount(ctx.pack, person({}), day)
+    rows: list[tuple[str, Answer]] = []
+    for cat in ctx.pack.categories:
+        rows.append((render.short_category(cat.name_zh), engine.amount(ctx.pack, person({"categories": [cat.code]}), day)))
+    for lo, label in render.age_bands(ctx.pack):
+        rows.append((label + "老人", engine.amount(ctx.pack, person({}, age=lo), day)))
+    text = render.amount_table(ordinary, rows, ctx.pack, note)
+    stated = ctx.facts.get("amount_stated")
+    if stated is not None:
+        text = render.amount_check(Decimal(str(stated)), [ordinary], text, table=[a for _, a in rows])
+    lead = "是哪一类人？点一下看具体金额："
+    choices = narrow_choices(ctx.pack)
+    return Answered([Reply(f"{text}\n{lead}", _rows(choices, 3))])
+
+
+# ---------------------------------------------------------------------------- dates
+
+
+def deadline(ctx: Ctx) -> Answered:
+    facts = ctx.facts
+    day = ctx.day()
+    who = person(facts, age=ages(facts, day)[-1])
+    note = ctx.note(collection=True)
+    if who.newborn:
+        return newborn(ctx)
+    ans = engine.deadline(ctx.pack, who, day)
+    text = render.deadline(ans, ctx.pack, note)
+    extension = ctx.pack.dates.migrant_extension
+    if extension is not None and not who.migrant and ans.ok:
+        text = render.add_line(text, f"外出务工返乡人员可以延长到{render.day(extension.end)}。",
+                               render.cite_line(ctx.pack, extension))
+    return Answered([Reply(text, _rows(follow_ups("amount", "how_to_pay", "benefit_start")))])
+
+
+def benefit_start(ctx: Ctx) -> Answered:
+    facts = ctx.facts
+    pack = ctx.pack
+    day = ctx.day()
+    who = person(facts, age=ages(facts, day)[-1])
+    when = paid_on(facts) or _month_day(pack, facts.get("month"))
+    if who.newborn:
+        return newborn(ctx)
+    if when is not None:
+        ans = engine.benefit_start(pack, who, when)
+        return Answered([Reply(render.benefit_start(ans, pack, when, ctx.note()))])
+    if ctx.today > pack.dates.benefit.end:
+        # The year is over: which payment the resident means cannot be guessed.
+        text = render.benefit_rules(pack, ctx.note(), engine.benefit_start(pack, who, pack.dates.collection.end),
+                                    engine.deadline(pack, who, pack.dates.collection.end))
+        return Answered([Reply(text + "\n请问是什么时候缴的？", _rows(_month_choices(pack), 3))],
+                        OpenQuestion("paid", "benefit_start"))
+    ans = engine.benefit_start(pack, who, ctx.today)
+    text = render.benefit_start(ans, pack, ctx.today, ctx.note(), paying_now=True)
+    late = engine.deadline(pack, who, ctx.today)
+    if late.ok and late.missed_consequence_zh and not late.missed:
+        text = render.add_line(text, f"如果错过：{late.missed_consequence_zh}", None)
+    return Answered([Reply(text, _rows(follow_ups("deadline", "amount")))])
+
+
+def _month_day(pack: Any, month: Any) -> dt.date | None:
+    """A month said without a day (3月份补交), placed in the campaign the pack covers."""
+    if not month:
+        return None
+    month = int(month)
+    start = min((p.start for p in pack.dates.periods if p.start is not None), default=None)
+    end = pack.dates.collection.end
+    year = int(pack.coverage_year)
+    candidate = dt.date(year - 1, month, 1)
+    if start is not None and start.replace(day=1) <= candidate <= end:
+        return candidate
+    return dt.date(year, month, 1)
+
+
+def _month_choices(pack: Any) -> list[Choice]:
+    year = int(pack.coverage_year)
+    choices = [Choice("截止前按时缴的", month_value("ontime"))]
+    choices += [Choice(f"{year}年{m}月补缴", month_value(f"{year}-{m:02d}")) for m in range(1, 13)]
+    return choices
+
+
+def newborn(ctx: Ctx) -> Answered:
+    facts = ctx.facts
+    pack = ctx.pack
+    day = ctx.day()
+    note = ctx.note()
+    rule = pack.dates.newborn
+    if rule is None:
+        general = engine.deadline(pack, person({}), day)
+        text = render.not_in_document(pack, "新生儿怎么参保、多少天内办", note,
+                                      extra=render.first_line(general) if general.ok else None)
+        return Answered([Reply(text, _rows(follow_ups("amount", "contact")))])
+    born = facts.get("birth_date")
+    if facts.get("newborn_late"):
+        # Born more than the window ago: the rule for babies enrolled late, without assuming a birthday.
+        baby = person({**facts, "newborn": True, "birth_date": (day - dt.timedelta(days=rule.within_days + 10)).isoformat()})
+        ans = engine.benefit_start(pack, baby, day)
+        text = render.rule_only(ans, pack, [render.day(day), render.day(day + dt.timedelta(days=1))], note,
+                                f"超过{rule.within_days}天的，在一周岁内办理，从缴费次日起享受待遇。" if rule.after else None)
+        return Answered([Reply(text, _rows(follow_ups("amount", "how_to_pay")))])
+    if born:
+        baby = person({**facts, "newborn": True})
+        ans = engine.deadline(pack, baby, day)
+        text = render.deadline(ans, pack, note, newborn=True)
+    else:
+        baby = person({**facts, "newborn": True, "birth_date": day.isoformat()})
+        ans = engine.benefit_start(pack, baby, day)
+        hint = "告诉我宝宝的出生日期（比如：宝宝10月5日出生），我帮您算最晚哪天办。"
+        text = render.rule_only(ans, pack, [render.day(day)], note, hint)
+    fee = render.newborn_fee(pack)
+    if fee:
+        text = render.add_line(text, fee[0], fee[1])
+    return Answered([Reply(text, _rows(follow_ups("amount", "how_to_pay")))])
+
+
+# ---------------------------------------------------------------------------- who, refunds, info
+
+
+def eligibility(ctx: Ctx) -> Answered:
+    facts = ctx.facts
+    day = ctx.day()
+    ans = engine.eligibility(ctx.pack, person(facts, age=ages(facts, day)[-1]), day)
+    return Answered([Reply(render.eligibility(ans, ctx.pack, ctx.note()), _rows(follow_ups("amount", "deadline")))])
+
+
+def refund(ctx: Ctx) -> Answered:
+    facts = ctx.facts
+    pack = ctx.pack
+    day = ctx.day()
+    who = person(facts, age=ages(facts, day)[-1])
+    reason = facts.get("refund_reason")
+    if reason:
+        event = died_on(facts) if reason == "death" else paid_on(facts)
+        ans = engine.refund(pack, who, event or day, reason)
+        return Answered([Reply(render.refund(ans, pack, ctx.note()))])
+    # No reason given: the rule for each reason the document names, then the reasons as choices.
+    answers = [(reason, engine.refund(pack, who, day, reason)) for reason in REFUND_REASONS]
+    text = render.refund_overview(answers, pack, ctx.note())
+    choices = [Choice(label, refund_value(r)) for r, label in render.REFUND_LABELS if r in REFUND_REASONS]
+    return Answered([Reply(text, _rows(choices, 2))])
+
+
+def how_to_pay(ctx: Ctx) -> Answered:
+    ans = engine.payment_info(ctx.pack, ctx.day())
+    return Answered([Reply(render.plain(ans, ctx.pack, ctx.note()), _rows(follow_ups("amount", "deadline")))])
+
+
+def contact(ctx: Ctx) -> Answered:
+    town = ctx.place.town or ctx.place.village
+    ans = engine.contacts(ctx.pack, town=town, on=ctx.day())
+    towns = list(dict.fromkeys(i.get("town") for i in (ans.items or ()) if i.get("town")))
+    if ans.ok and not town and len(towns) > 1:
+        choices = [Choice(t, town_value(t)) for t in towns]
+        return Answered([Reply(render.plain(ans, ctx.pack, ctx.note()), _rows(choices, 3))],
+                        OpenQuestion("town", "contact"))
+    if not ans.ok and town:
+        # The town is not in the table (a village of another town, a typo): the whole list instead.
+        ans = engine.contacts(ctx.pack, on=ctx.day())
+    return Answered([Reply(render.plain(ans, ctx.pack, ctx.note()))])
+
+
+def pay_first(ctx: Ctx) -> Answered:
+    ans = engine.explain_pay_first(ctx.pack, ctx.day())
+    return Answered([Reply(render.plain(ans, ctx.pack, ctx.note()), _rows(follow_ups("amount", "contact")))])
+
+
+def reimbursement(ctx: Ctx) -> Answered:
+    text = render.not_in_document(ctx.pack, "报销比例、住院和门诊能报多少、大病保险和异地就医", ctx.note(),
+                                  extra=render.benefit_period_line(ctx.pack))
+    return Answered([Reply(text, _rows(follow_ups("contact", "benefit_start")))])
+
+
+def incentive(ctx: Ctx) -> Answered:
+    text = render.not_in_document(ctx.pack, "连续参保或没有报销的奖励（提高大病保险额度）", ctx.note())
+    return Answered([Reply(text, _rows(follow_ups("contact", "amount")))])
+
+
+TOPICS: dict[str, Callable[[Ctx], Answered]] = {
+    "amount": amount,
+    "deadline": deadline,
+    "eligibility": eligibility,
+    "benefit_start": benefit_start,
+    "newborn": newborn,
+    "refund": refund,
+    "how_to_pay": how_to_pay,
+    "contact": contact,
+    "pay_first": pay_first,
+    "reimbursement": reimbursement,
+    "incentive": incentive,
+}

@@ -1,0 +1,122 @@
+"""One resident message read for the dialogue: the questions asked, in order, the facts about the
+person, the place, and whether it is a follow-up of the previous answer ("那低保户呢").
+
+The language itself is the NLU's (`bot.nlu`); this module only arranges its output for the dialogue
+and adds the few cues that make sense only in a conversation (follow-up markers, "普通居民").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot import clock
+from bot.nlu import parse
+from bot.nlu.intents import QUESTIONS, asks
+
+# A message that leans on the previous answer: "那低保户呢", "要是过了90天呢", "我妈呢", "换成滕州".
+_FOLLOW_UP = re.compile(r"^(?:那|那么|那要是|要是|如果|假如|换成|换了|还有|那如果|那我|那俺)|呢\s*$|呢[?？]?$")
+# "An ordinary resident": no subsidy category (一般低保户 is 唐河's name for 低保, not "ordinary").
+_ORDINARY = re.compile(r"普通(?:居民|人|老百姓|群众|农民|家庭|的|户)?|一般(?:人|居民|群众|老百姓|农户|家庭)(?!低保)"
+                       r"|(?:啥|什么)(?:身份|都)(?:也)?(?:不是|没有)|没有(?:任何)?(?:身份|补助|资助)|没(?:啥|什么)身份")
+# A newborn enrolled after the window: "要是过了90天才办呢", "超过三个月了".
+_NEWBORN_LATE = re.compile(r"(?:过了|超过|超了|晚了|错过了?).{0,3}(?:90|九十)\s*天|(?:90|九十)\s*天(?:以后|之后|后|以上)"
+                           r"|(?:超过|过了)\s*(?:3|三)\s*个月")
+_PERSON_SLOTS = (
+    "relation", "age", "birth_year", "migrant", "newborn", "student", "hukou_elsewhere", "residence_permit",
+    "employee_insured", "newly_recognised", "month", "refund_reason", "uninsured_years", "paid_back_years",
+    "continuous_years", "no_claims",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Turn:
+    text: str  # the normalised text (ID numbers removed)
+    intent: str  # the whole message's intent (steering intents included)
+    asks: tuple[str, ...]  # the questions asked, in order
+    explicit: bool  # a question word asked at least one of them
+    facts: dict[str, Any] = field(default_factory=dict)
+    locality: str | None = None
+    town: str | None = None
+    village: str | None = None
+    place_exact: bool = True
+    place_matched: str | None = None
+    unknown_place: str | None = None
+    follow_up: bool = False
+    id_number: str | None = None
+    name: str | None = None
+    corrections: tuple[tuple[str, str], ...] = ()
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _facts(slots: Any, text: str) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    for key in _PERSON_SLOTS:
+        value = slots.get(key)
+        if value not in (None, False, "", (), []):
+            facts[key] = list(value) if isinstance(value, tuple) else value
+    if slots.get("categories"):
+        facts["categories"] = list(slots.get("categories"))
+    if slots.get("not_categories"):
+        facts["not_categories"] = list(slots.get("not_categories"))
+    born = slots.get("birth_date")
+    if born:
+        facts["birth_date"] = _iso(born)
+    paid = slots.get("paid_on") or (slots.get("dates") or (None,))[0]
+    if paid:
+        facts["paid_on"] = _iso(paid)
+    died = slots.get("died_on")
+    if died:
+        facts["died_on"] = _iso(died)
+    if slots.get("amount") is not None:
+        facts["amount_stated"] = str(slots.get("amount"))
+    if _ORDINARY.search(text) and not facts.get("categories"):
+        facts["ordinary"] = True
+    if _NEWBORN_LATE.search(text):
+        facts["newborn_late"] = True
+        facts["newborn"] = True
+    return facts
+
+
+@functools.lru_cache(maxsize=4096)
+def _read(text: str, today: dt.date) -> Turn:
+    parsed = parse(text)
+    slots = parsed.slots
+    norm = parsed.text
+    found = asks(norm, parsed.intent)
+    questions = tuple(a.intent for a in found if a.intent in QUESTIONS)
+    facts = _facts(slots, norm)
+    # Slot evidence alone ("低保户", "70岁") is not a question of its own: it is one only when there
+    # is no earlier question to apply it to, which the dialogue decides.
+    explicit = any(a.explicit for a in found)
+    return Turn(
+        text=norm,
+        intent=parsed.intent,
+        asks=questions,
+        explicit=explicit,
+        facts=facts,
+        locality=slots.get("locality") if slots.get("place_named") else None,
+        town=slots.get("town"),
+        village=slots.get("village"),
+        place_exact=bool(slots.get("place_exact")),
+        place_matched=slots.get("place_matched"),
+        unknown_place=slots.get("unknown_place"),
+        follow_up=bool(_FOLLOW_UP.search(norm)) and not explicit,
+        id_number=slots.get("id_number"),
+        name=slots.get("name"),
+        corrections=tuple(slots.get("corrections") or ()),
+    )
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def read(text: str | None) -> Turn:
+    """The message as the dialogue needs it (cached per text and day: dates are read relative to today)."""
+    return _read(_SPACES.sub(" ", (text or "").strip())[:500], clock.today())
