@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot import clock
 from bot.conversation import choices as choice_values
@@ -27,7 +28,7 @@ from bot.conversation import lookup, menus, places, topics
 from bot.conversation.deps import Deps
 from bot.conversation.facts import merge
 from bot.conversation.model import Incoming, Outcome, Reply
-from bot.conversation.state import DialogueState, OpenQuestion, Place
+from bot.conversation.state import TURN_KEYS, DialogueState, OpenQuestion, Place
 from bot.conversation.understand import Turn, read
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class _Run:
     delete_incoming: bool = False
     events: list[str] = field(default_factory=list)
     place_note: str | None = None  # said before the first answer: a place read through a near spelling
+    turn_facts: dict[str, Any] = field(default_factory=dict)  # facts about this message only (TURN_KEYS)
 
     def say(self, *replies: Reply) -> None:
         self.replies.extend(replies)
@@ -191,8 +193,10 @@ def _on_turn(run: _Run, turn: Turn) -> None:
         run.say(menus.unknown_place(turn.unknown_place))
         return
 
-    if turn.facts:
-        state.person = merge(state.person, turn.facts)
+    person_facts = {k: v for k, v in turn.facts.items() if k not in TURN_KEYS}
+    run.turn_facts = {k: v for k, v in turn.facts.items() if k in TURN_KEYS}
+    if person_facts:
+        state.person = merge(state.person, person_facts)
 
     asks = list(turn.asks)
     if not asks:
@@ -251,7 +255,7 @@ def _answer(run: _Run, asks: list[str]) -> None:
         answer = topics.TOPICS.get(topic)
         if answer is None:
             continue
-        got = answer(topics.Ctx(pack, state.place, state.person, today))
+        got = answer(topics.Ctx(pack, state.place, {**state.person, **run.turn_facts}, today))
         replies = list(got.replies)
         if i == 0 and run.place_note and replies:
             replies[0] = Reply(f"{run.place_note}\n{replies[0].text}", replies[0].choices)

@@ -21,6 +21,7 @@ from bot.conversation.deps import Deps
 from bot.conversation.model import Choice, Reply
 from bot.conversation.places import pack_for
 from bot.conversation.state import DialogueState, OpenQuestion
+from bot.conversation.topics import policy_day
 from bot.registry import ids
 
 log = logging.getLogger(__name__)
@@ -175,9 +176,9 @@ def unpaid_text(result: Any, number: str, masked: str) -> str:
     except ValueError:
         born = None
     person = Person(categories=tuple(result.categories or ()), birth_date=born, migrant=bool(result.migrant))
-    on = today if today <= pack.dates.benefit.end else pack.dates.collection.end
-    due = engine.amount(pack, person, on)
-    dl = engine.deadline(pack, person, on)
+    due = engine.amount(pack, person, policy_day(pack, today, amount=True))
+    dl = engine.deadline(pack, person, policy_day(pack, today))
+    on = policy_day(pack, today)
     cits: list[Any] = []
     if due.ok:
         j = render.fields(due)

@@ -125,8 +125,8 @@ def year_note(pack: Any, today: dt.date, *, collection: bool = False) -> str | N
     if today > pack.dates.benefit.end:
         return f"提示：以下是{year}年度的政策（该年度已结束，新年度的通知我这里还没有收录，以当地最新通知为准）。"
     if collection and collection_over(pack, today):
-        return (f"提示：以下是{year}年度的标准，该年度缴费已于{day(pack.dates.collection.end)}截止；"
-                f"{year + 1}年度的缴费通知我这里还没有收录，以当地最新通知为准。")
+        return (f"提示：这是{year}年度的标准（{day(pack.dates.collection.end)}已截止），"
+                f"{year + 1}年度的通知我这里还没有收录，以当地最新通知为准。")
     return None
 
 
@@ -296,23 +296,38 @@ def _pays(answer: Any) -> str:
     return f"交{money(personal)}元"
 
 
-def amount_table(ordinary: Any, rows: list[tuple[str, Any]], pack: Any, note: str | None) -> str:
-    """The ordinary resident's amount first, then the subsidised groups grouped by what they pay."""
+def amount_table(ordinary: Any, rows: list[tuple[str, Any]], pack: Any, note: str | None,
+                 lead: str | None = None, *, financing_first: bool = False) -> str:
+    """The ordinary resident's amount first, then the subsidised groups grouped by what they pay, and
+    the financing line (total and government share) where room is left or when it was asked about;
+    `lead` (a question offering the choices) goes last before the source line."""
     j = fields(ordinary)
     if not j.get("ok"):
         return refusal(ordinary, pack, note)
     head = header(pack.locality.name_zh, j.get("coverage_year"))
-    lines: list[str | None] = [note, f"{head}：普通居民每人交 {money(j.get('personal'))} 元。"]
+    personal = money(j.get("personal"))
+    restated = re.compile(rf"(?<![0-9.]){re.escape(personal)}\s*元")
+    financing = next((ln for ln in explanation_lines(ordinary, 3) if not restated.search(ln)), None)
     groups: dict[str, list[str]] = {}
     cits: list[Any] = list(getattr(ordinary, "citations", ()) or ())
     for label, answer in rows:
         groups.setdefault(_pays(answer), []).append(label)
         cits += list(getattr(answer, "citations", ()) or ())
+    top: list[str | None] = [note, f"{head}：普通居民每人交 {personal} 元。"]
+    if financing_first:
+        top.append(financing)
+    used = len([x for x in top if x]) + (1 if lead else 0)
+    body = []
     for pays, labels in groups.items():
-        names = "、".join(labels[:6]) + (f"等{len(labels)}类" if len(labels) > 6 else "")
-        lines.append(f"{names}：{pays}。")
-    general = frozenset({pack.financing.personal.locator})
-    return compose(lines, source_line(cits, general))
+        names = "、".join(labels[:5]) + (f"等{len(labels)}类" if len(labels) > 5 else "")
+        body.append(f"{names}：{pays}")
+    room = MAX_LINES - used
+    if len(body) > room:
+        body = body[: room - 1] + ["；".join(body[room - 1 :])]
+    elif not financing_first and financing and len(body) < room:
+        body.append(financing.rstrip("。"))
+    body = [line + "。" for line in body]
+    return compose([*top, *body, lead], source_line(cits))
 
 
 def amount_by_birthday(answers: list[tuple[int | None, Any]], pack: Any, who: str | None, birth_year: Any,
@@ -329,14 +344,17 @@ def amount_by_birthday(answers: list[tuple[int | None, Any]], pack: Any, who: st
     return compose(lines, source_line(cits))
 
 
-def amount_check(stated: Decimal, answers: list[Any], text: str, table: list[Any] | None = None) -> str:
-    """The resident stated an amount ("交380对不对"): confirm or correct it above the answer."""
+def amount_check(stated: Decimal, answers: list[Any], text: str, table: list[Any] | None = None,
+                 past_year: int | None = None) -> str:
+    """The resident stated an amount ("交380对不对"): confirm or correct it above the answer. With
+    `past_year` (the answer is from a year whose collection is over, the next notice not loaded) a
+    different figure is not called wrong: it may be the new year's."""
     personal = [Decimal(str(fields(a).get("personal"))) for a in answers if fields(a).get("ok")
                 and fields(a).get("personal") is not None]
     if not personal:
         return text
     if stated in personal:
-        verdict = f"对，是 {money(stated)} 元。"
+        verdict = f"按{past_year}年度的文件，是 {money(stated)} 元。" if past_year else f"对，是 {money(stated)} 元。"
     else:
         others = [a for a in (table or []) if fields(a).get("ok") and fields(a).get("personal") is not None
                   and Decimal(str(fields(a)["personal"])) == stated]
@@ -345,6 +363,8 @@ def amount_check(stated: Decimal, answers: list[Any], text: str, table: list[Any
             verdict = f"{money(stated)} 元不是普通居民的标准，是部分资助对象交的（见下）。"
         elif total is not None and Decimal(str(total)) == stated:
             verdict = f"{money(stated)} 元是每人的筹资总额（个人缴费加财政补助），个人交的是 {money(personal[0])} 元。"
+        elif past_year is not None:
+            verdict = f"按{past_year}年度的文件，个人交 {money(personal[0])} 元，不是 {money(stated)} 元。"
         else:
             verdict = f"不对，不是 {money(stated)} 元，是 {money(personal[0])} 元。"
     return f"{verdict}\n{text}"

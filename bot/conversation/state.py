@@ -28,8 +28,10 @@ PERSON_KEYS = (
     "relation", "categories", "not_categories", "ordinary", "age", "birth_year", "birth_date",
     "migrant", "newborn", "student", "hukou_elsewhere", "residence_permit", "employee_insured",
     "newly_recognised", "paid_on", "month", "died_on", "refund_reason", "newborn_late",
-    "uninsured_years", "paid_back_years", "continuous_years", "no_claims", "amount_stated",
+    "uninsured_years", "paid_back_years", "continuous_years", "no_claims",
 )  # fmt: skip
+# Facts about one message only: an amount the resident states, a question about the financing.
+TURN_KEYS = ("amount_stated", "financing")
 
 
 @dataclass

@@ -46,12 +46,20 @@ class Ctx:
     def note(self, *, collection: bool = False) -> str | None:
         return render.year_note(self.pack, self.today, collection=collection)
 
+    def past_year(self) -> int | None:
+        """The coverage year when its collection is over (answers about paying are then that year's)."""
+        return int(self.pack.coverage_year) if render.collection_over(self.pack, self.today) else None
+
     def day(self, *, amount: bool = False) -> dt.date:
-        """The date the engine is asked about: today while the pack applies; once its benefit year is
-        over, a day inside that year (amounts as during its collection period)."""
-        if self.today <= self.pack.dates.benefit.end:
-            return self.today
-        return self.pack.dates.collection.end if amount else self.pack.dates.benefit.end
+        return policy_day(self.pack, self.today, amount=amount)
+
+
+def policy_day(pack: Any, today: dt.date, *, amount: bool = False) -> dt.date:
+    """The date the engine is asked about: today while the pack applies; once its benefit year is
+    over, a day inside that year (amounts as during its collection period)."""
+    if today <= pack.dates.benefit.end:
+        return today
+    return pack.dates.collection.end if amount else pack.dates.benefit.end
 
 
 @dataclass
@@ -113,7 +121,7 @@ def amount(ctx: Ctx) -> Answered:
         text = render.amount(ans, ctx.pack, _who(ctx.pack, facts, age), note)
     stated = facts.get("amount_stated")
     if stated is not None:
-        text = render.amount_check(Decimal(str(stated)), [a for _, a in answers], text)
+        text = render.amount_check(Decimal(str(stated)), [a for _, a in answers], text, past_year=ctx.past_year())
     more = follow_ups("deadline", "how_to_pay")
     return Answered([Reply(text, _rows(more))])
 
@@ -126,13 +134,13 @@ def _amount_table(ctx: Ctx, day: dt.date, note: str | None) -> Answered:
         rows.append((render.short_category(cat.name_zh), engine.amount(ctx.pack, person({"categories": [cat.code]}), day)))
     for lo, label in render.age_bands(ctx.pack):
         rows.append((label + "老人", engine.amount(ctx.pack, person({}, age=lo), day)))
-    text = render.amount_table(ordinary, rows, ctx.pack, note)
+    text = render.amount_table(ordinary, rows, ctx.pack, note, lead="是哪一类人？点一下看具体金额：",
+                               financing_first=bool(ctx.facts.get("financing")))
     stated = ctx.facts.get("amount_stated")
     if stated is not None:
-        text = render.amount_check(Decimal(str(stated)), [ordinary], text, table=[a for _, a in rows])
-    lead = "是哪一类人？点一下看具体金额："
-    choices = narrow_choices(ctx.pack)
-    return Answered([Reply(f"{text}\n{lead}", _rows(choices, 3))])
+        text = render.amount_check(Decimal(str(stated)), [ordinary], text, table=[a for _, a in rows],
+                                   past_year=ctx.past_year())
+    return Answered([Reply(text, _rows(narrow_choices(ctx.pack), 3))])
 
 
 # ---------------------------------------------------------------------------- dates

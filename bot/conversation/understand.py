@@ -25,6 +25,8 @@ _ORDINARY = re.compile(r"普通(?:居民|人|老百姓|群众|农民|家庭|的|
 # A newborn enrolled after the window: "要是过了90天才办呢", "超过三个月了".
 _NEWBORN_LATE = re.compile(r"(?:过了|超过|超了|晚了|错过了?).{0,3}(?:90|九十)\s*天|(?:90|九十)\s*天(?:以后|之后|后|以上)"
                            r"|(?:超过|过了)\s*(?:3|三)\s*个月")
+# Asking about the financing (total, government share) rather than what one person pays.
+_FINANCING = re.compile(r"政府(?:补助|补贴|出|给|补)|财政(?:补助|补贴|出)|国家(?:补|给|出)|筹资|总共多少|一共多少|总额")
 _PERSON_SLOTS = (
     "relation", "age", "birth_year", "migrant", "newborn", "student", "hukou_elsewhere", "residence_permit",
     "employee_insured", "newly_recognised", "month", "refund_reason", "uninsured_years", "paid_back_years",
@@ -78,6 +80,8 @@ def _facts(slots: Any, text: str) -> dict[str, Any]:
         facts["amount_stated"] = str(slots.get("amount"))
     if _ORDINARY.search(text) and not facts.get("categories"):
         facts["ordinary"] = True
+    if _FINANCING.search(text):
+        facts["financing"] = True
     if _NEWBORN_LATE.search(text):
         facts["newborn_late"] = True
         facts["newborn"] = True

@@ -182,7 +182,7 @@ def decide(text: str, slots: Any, has_place: bool, place_only: bool) -> Decision
 def _slot_evidence(form: str, slots: Any, scores: dict[str, tuple[float, int]]) -> None:
     if slots.get("newborn"):
         _add(scores, "newborn", 1.25, 0)
-    if slots.get("student") and re.search(r"哪|还是|在家|家里|学校|老家|参保|参加|怎么交|户口", form):
+    if slots.get("student") and re.search(r"哪|还是|在家|家里|学校|老家|参保|参加|怎么交|户口|跟谁|和谁|随谁|随父母|一起交", form):
         _add(scores, "eligibility", 1.2, 0)
     if slots.get("hukou_elsewhere"):
         strong = re.search(r"(?:能|还能).{0,8}(?:交|参保|参加)|参保|在哪", form)
@@ -249,36 +249,57 @@ def clauses(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def _explicit(form: str) -> tuple[str, float, int] | None:
-    """The strongest question pattern in a clause: (intent, weight, position)."""
-    best: tuple[str, float, int] | None = None
+def _explicit(form: str) -> tuple[str, float, int, int] | None:
+    """The strongest question pattern in a text: (intent, weight, start, end)."""
+    best: tuple[str, float, int, int] | None = None
     for intent, weight, pattern in _compiled():
         m = pattern.search(form)
         if m and (best is None or weight > best[1] or (weight == best[1] and m.start() < best[2])):
-            best = (intent, weight, m.start())
+            best = (intent, weight, m.start(), m.end())
     return best
+
+
+def _span_of(intent: str, form: str) -> tuple[int, int] | None:
+    """Where the strongest pattern of `intent` matched in the whole text."""
+    best: tuple[float, int, int] | None = None
+    for name, weight, pattern in _compiled():
+        if name != intent:
+            continue
+        m = pattern.search(form)
+        if m and (best is None or weight > best[0]):
+            best = (weight, m.start(), m.end())
+    return (best[1], best[2]) if best else None
 
 
 def asks(text: str, main: str) -> list[Ask]:
     """Every question in a normalised message, in the order asked.
 
     The whole-message decision gives the main question; each clause asked explicitly with a question
-    word of another intent adds one ("交多少 最晚啥时候交" asks amount, then deadline). Facts alone
-    (a category, an age) never add a question: "我是低保户 什么时候截止" asks one thing.
+    word of another intent adds one ("交多少 最晚啥时候交" asks amount, then deadline). A clause inside
+    the words that decided the main question adds nothing ("职工医保 还用交吗" is one question about
+    employee insurance, not also one about the amount). Facts alone (a category, an age) never add a
+    question: "我是低保户 什么时候截止" asks one thing.
     """
+    # The matching form keeps the text's length for these folds only where they are one-to-one, so
+    # positions are read on the matching form of each piece separately.
     found: list[Ask] = []
+    whole = matching_form(text)
+    main_span = _span_of(main, whole) if main not in _NOT_A_QUESTION else None
     pieces = clauses(text)
     if len(pieces) > 1:
         for start, clause in pieces:
-            hit = _explicit(matching_form(clause))
+            form = matching_form(clause)
+            hit = _explicit(form)
             if hit is None or hit[0] in _NOT_A_QUESTION or hit[1] < 0.9:
                 continue
+            if hit[0] != main and main_span is not None:
+                at = whole.find(form)
+                if at >= 0 and main_span[0] <= at + hit[2] < main_span[1]:
+                    continue
             if all(a.intent != hit[0] for a in found):
                 found.append(Ask(hit[0], start + hit[2], True))
     if main not in _NOT_A_QUESTION and all(a.intent != main for a in found):
-        hit = _explicit(matching_form(text))
-        explicit = hit is not None and hit[0] == main
-        position = hit[2] if explicit and hit is not None else -1
-        found.append(Ask(main, position, explicit))
+        explicit = main_span is not None
+        found.append(Ask(main, main_span[0] if main_span else -1, explicit))
     found.sort(key=lambda a: a.position)
     return found

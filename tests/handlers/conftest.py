@@ -1,22 +1,21 @@
-"""Driving the resident router without Telegram: a dispatcher, a mocked Bot session that records
-every API call (in the spirit of aiogram's tests/mocked_bot.py), a temp SQLite registry with demo
-data, and a small middleware giving handlers the data keys of the contract (settings, session,
-profile, staff)."""
+"""Driving the bot without Telegram: the production dispatcher with its real middleware stack, a
+mocked Bot session that records every API call (in the spirit of aiogram's tests/mocked_bot.py), and
+a temp SQLite registry with demo data."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import SendMessage, TelegramMethod
-from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message, TelegramObject, Update, User
+from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update, User
 
 from bot import clock
 from bot.settings import Settings
@@ -58,38 +57,6 @@ class MockedSession(BaseSession):
         yield b""
 
 
-class DataMiddleware(BaseMiddleware):
-    """The contract's handler data: settings, session (committed after the handler), profile, staff."""
-
-    def __init__(self, engine: Any, settings: Settings) -> None:
-        self.engine = engine
-        self.settings = settings
-
-    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-                       event: TelegramObject, data: dict[str, Any]) -> Any:
-        from sqlmodel import Session
-
-        from bot.registry.models import ChatProfile
-
-        chat = data.get("event_chat")
-        with Session(self.engine) as session:
-            profile = None
-            if chat is not None:
-                profile = session.get(ChatProfile, chat.id)
-                if profile is None:
-                    profile = ChatProfile(chat_id=chat.id)
-                    session.add(profile)
-                    session.flush()
-            data.update(settings=self.settings, session=session, profile=profile, staff=None)
-            try:
-                result = await handler(event, data)
-            except Exception:
-                session.rollback()
-                raise
-            session.commit()
-            return result
-
-
 def _buttons(markup: Any) -> list[tuple[str, str]]:
     if not isinstance(markup, InlineKeyboardMarkup):
         return []
@@ -99,12 +66,13 @@ def _buttons(markup: Any) -> list[tuple[str, str]]:
 class Conversation:
     """One resident's chat: `say` a text, `press` a button of the last keyboard, read the replies."""
 
-    def __init__(self, dp: Dispatcher, bot: Bot, session: MockedSession, chat_id: int) -> None:
+    def __init__(self, dp: Dispatcher, bot: Bot, session: MockedSession, chat_id: int,
+                 chat_type: str = "private") -> None:
         self.dp, self.bot, self.session, self.chat_id = dp, bot, session, chat_id
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
-        self.user = User(id=chat_id, is_bot=False, first_name="居民")
-        self.chat = Chat(id=chat_id, type="private")
+        self.user = User(id=abs(chat_id), is_bot=False, first_name="居民")
+        self.chat = Chat(id=chat_id, type=chat_type)
         self.keyboard: list[tuple[str, str]] = []
         self.last_message_id: int | None = None
 
@@ -184,27 +152,19 @@ def settings() -> Settings:
 
 @pytest.fixture()
 async def talk(db_engine: Any, settings: Settings) -> AsyncIterator[Callable[[int], Conversation]]:
-    """The production dispatcher (contract router order, the shell's middlewares) when bot.app is
-    available, else the resident router behind this file's DataMiddleware."""
+    """The production dispatcher (contract router order, the real middleware stack) on a mocked Bot
+    session and a temp SQLite registry."""
+    from bot.app import build_dispatcher
     from handlers.resident import router
 
-    try:
-        from bot.app import build_dispatcher
-    except ImportError:
-        build_dispatcher = None
-    if build_dispatcher is not None:
-        dp = build_dispatcher(settings, engine=db_engine, storage=MemoryStorage(), flood_guard=False)
-    else:
-        dp = Dispatcher(storage=MemoryStorage())
-        dp.update.outer_middleware(DataMiddleware(db_engine, settings))
-        dp.include_router(router)
+    dp = build_dispatcher(settings, engine=db_engine, storage=MemoryStorage(), flood_guard=False)
     session = MockedSession()
     bot = Bot(token="42:TEST", session=session)
     chats: dict[int, Conversation] = {}
 
-    def conversation(chat_id: int = 777) -> Conversation:
+    def conversation(chat_id: int = 777, *, chat_type: str = "private") -> Conversation:
         if chat_id not in chats:
-            chats[chat_id] = Conversation(dp, bot, session, chat_id)
+            chats[chat_id] = Conversation(dp, bot, session, chat_id, chat_type=chat_type)
         return chats[chat_id]
 
     conversation.engine = db_engine  # type: ignore[attr-defined]

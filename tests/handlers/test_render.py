@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bot.conversation import render
 from bot.policy import get_pack
 from bot.policy.engine import Citation
-from handlers.resident import render
 
 
 def test_compose_caps_body_lines_and_keeps_source_last() -> None:

@@ -9,11 +9,11 @@ import pytest
 from sqlmodel import Session
 
 from bot import clock
+from bot.conversation import render
+from bot.conversation.topics import policy_day
 from bot.policy import all_packs, engine
 from bot.policy.engine import Person
 from bot.registry import ids, lookup
-from handlers.resident import render
-from handlers.resident.asking import policy_day
 
 LOCALITIES = sorted({p.locality.id for p in all_packs()})
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.conversation import render
 from bot.registry import ids
-from handlers.resident import render
 
 PHRASINGS = Path(__file__).resolve().parents[1] / "nlu" / "phrasings.yaml"
 

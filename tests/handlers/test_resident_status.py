@@ -8,11 +8,11 @@ import pytest
 from sqlmodel import Session, select
 
 from bot import clock
+from bot.conversation import render
 from bot.policy import engine
 from bot.policy.engine import Person
 from bot.registry import ids
 from bot.registry.models import AuditLog, ChatLink
-from handlers.resident import render
 
 
 def no_full_id(replies: list[str], *numbers: str) -> None:
@@ -131,7 +131,7 @@ async def test_delete_failure_is_ignored(talk: Any, residents: dict) -> None:
 async def test_service_unavailable_message(talk: Any, residents: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.registry import status_service
 
-    async def down(*args: Any, **kwargs: Any) -> Any:
+    def down(*args: Any, **kwargs: Any) -> Any:
         raise status_service.ServiceUnavailable("test")
 
     monkeypatch.setattr(status_service, "check_status", down)
