@@ -1,0 +1,148 @@
+"""The blind conversation files are well formed, their patterns can fail, and the split is the seeded one.
+
+These tests do not run the bot (the conversation runner does); they keep the files honest: a pattern
+that matches an empty or a non-answer reply tests nothing, a typo in a regex would fail at run time, a
+conversation moved between dev/ and heldout/ by hand would leak the held-out set into tuning.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+HERE = Path(__file__).resolve().parent
+SETS = ("dev", "heldout")
+PLACEHOLDERS = ("{paid_id}", "{paid_name}", "{unpaid_id}", "{unpaid_name}")
+# What the runner substitutes; values here only need to be distinct and regex-safe after escaping.
+SAMPLE_VALUES = {
+    "{paid_id}": "PAIDIDNUMBER",
+    "{paid_name}": "PAIDNAME",
+    "{unpaid_id}": "UNPAIDIDNUMBER",
+    "{unpaid_name}": "UNPAIDNAME",
+}
+NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# Replies that answer nothing: every turn's expectations must fail on each of them.
+NON_ANSWERS = (
+    "",
+    "没太明白您的意思，可以换个说法吗？",
+    "好的，记住了。",
+)
+
+
+def _load(set_name: str) -> list[tuple[Path, dict]]:
+    out = []
+    for path in sorted((HERE / set_name).glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert isinstance(data, dict) and set(data) == {"conversations"}, f"{path.name}: top level must be 'conversations'"
+        for conv in data["conversations"]:
+            out.append((path, conv))
+    return out
+
+
+ALL = [(s, p, c) for s in SETS for p, c in _load(s)]
+
+
+def _substitute(text: str, escape: bool) -> str:
+    for key, value in SAMPLE_VALUES.items():
+        text = text.replace(key, re.escape(value) if escape else value)
+    return text
+
+
+def _ids(item: tuple[str, Path, dict]) -> str:
+    return f"{item[0]}/{item[2].get('name', '?')}"
+
+
+def test_both_sets_exist_with_the_agreed_sizes() -> None:
+    counts = {s: sum(1 for x in ALL if x[0] == s) for s in SETS}
+    assert counts["heldout"] >= 80 and counts["dev"] >= 40, counts
+    assert counts["dev"] * 2 == counts["heldout"], f"a third goes to dev: {counts}"
+
+
+def test_names_are_unique_kebab_case() -> None:
+    names = [c.get("name") for _, _, c in ALL]
+    bad = [n for n in names if not isinstance(n, str) or not NAME_RE.match(n)]
+    assert not bad, f"names must be kebab-case: {bad}"
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    assert not dupes, f"duplicate names: {dupes}"
+
+
+def test_theme_files_hold_five_to_fifteen() -> None:
+    for set_name in SETS:
+        for path in (HERE / set_name).glob("*.yaml"):
+            n = len(yaml.safe_load(path.read_text(encoding="utf-8"))["conversations"])
+            assert 5 <= n <= 15, f"{set_name}/{path.name}: {n} conversations"
+
+
+@pytest.mark.parametrize("item", ALL, ids=_ids)
+def test_conversation_shape(item: tuple[str, Path, dict]) -> None:
+    _, path, conv = item
+    assert set(conv) == {"name", "why", "turns"}, f"{path.name}: keys {sorted(conv)}"
+    assert isinstance(conv["why"], str) and conv["why"].strip(), "why: the clauses the expectations rest on"
+    assert isinstance(conv["turns"], list) and conv["turns"]
+    for i, turn in enumerate(conv["turns"]):
+        where = f"{conv['name']} turn {i + 1}"
+        assert set(turn) <= {"say", "press", "expect", "forbid"}, f"{where}: keys {sorted(turn)}"
+        assert ("say" in turn) != ("press" in turn), f"{where}: exactly one of say/press"
+        said = turn.get("say", turn.get("press"))
+        assert isinstance(said, str) and said.strip(), f"{where}: empty message"
+        assert i > 0 or "press" not in turn, f"{where}: nothing to press before the first reply"
+        expect = turn.get("expect")
+        assert isinstance(expect, list) and expect, f"{where}: every turn needs at least one expect"
+        forbid = turn.get("forbid", [])
+        assert isinstance(forbid, list)
+        assert all(isinstance(p, str) and p for p in expect + forbid), f"{where}: patterns are non-empty strings"
+
+
+@pytest.mark.parametrize("item", ALL, ids=_ids)
+def test_placeholders_are_known_and_patterns_compile(item: tuple[str, Path, dict]) -> None:
+    _, _, conv = item
+    for i, turn in enumerate(conv["turns"]):
+        where = f"{conv['name']} turn {i + 1}"
+        texts = [turn.get("say", turn.get("press", ""))] + turn["expect"] + turn.get("forbid", [])
+        for text in texts:
+            # Braces are reserved for placeholders (the runner substitutes them), so no {m,n} quantifiers.
+            stray = re.sub("|".join(re.escape(p) for p in PLACEHOLDERS), "", text)
+            assert "{" not in stray and "}" not in stray, f"{where}: unknown placeholder or brace in {text!r}"
+        for pattern in turn["expect"] + turn.get("forbid", []):
+            try:
+                re.compile(_substitute(pattern, escape=True))
+            except re.error as exc:  # pragma: no cover - the assertion message is the point
+                pytest.fail(f"{where}: bad regex {pattern!r}: {exc}")
+
+
+@pytest.mark.parametrize("item", ALL, ids=_ids)
+def test_expectations_fail_on_non_answers(item: tuple[str, Path, dict]) -> None:
+    _, _, conv = item
+    for i, turn in enumerate(conv["turns"]):
+        patterns = [re.compile(_substitute(p, escape=True)) for p in turn["expect"]]
+        for reply in NON_ANSWERS:
+            assert not all(p.search(reply) for p in patterns), (
+                f"{conv['name']} turn {i + 1}: expectations pass on the non-answer {reply!r}"
+            )
+
+
+def test_status_conversations_never_allow_the_full_id() -> None:
+    """Where a resident sends an ID placeholder, that turn must forbid it from the reply."""
+    for _, _, conv in ALL:
+        for i, turn in enumerate(conv["turns"]):
+            said = turn.get("say", "")
+            for key in ("{paid_id}", "{unpaid_id}"):
+                if key in said:
+                    assert key in turn.get("forbid", []), f"{conv['name']} turn {i + 1}: forbid {key}"
+
+
+def test_split_is_the_seeded_one() -> None:
+    result = subprocess.run(
+        [sys.executable, str(HERE / "split.py"), "--check"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_heldout_readme_says_not_for_tuning() -> None:
+    text = (HERE / "heldout" / "README.md").read_text(encoding="utf-8")
+    assert "tuning" in text and "measur" in text
