@@ -316,6 +316,7 @@ def amount_table(ordinary: Any, rows: list[tuple[str, Any]], pack: Any, note: st
     top: list[str | None] = [note, f"{head}：普通居民每人交 {personal} 元。"]
     if financing_first:
         top.append(financing)
+        top.append(government_split(ordinary))
     used = len([x for x in top if x]) + (1 if lead else 0)
     body = []
     for pays, labels in groups.items():
@@ -328,6 +329,19 @@ def amount_table(ordinary: Any, rows: list[tuple[str, Any]], pack: Any, note: st
         body.append(financing.rstrip("。"))
     body = [line + "。" for line in body]
     return compose([*top, *body, lead], source_line(cits))
+
+
+def government_split(answer: Any) -> str | None:
+    """Who pays the government share, where the document splits it (中央、省、县)."""
+    shares = [x for x in (getattr(answer, "subsidy_by", None) or ()) if x.part == "government"]
+    if len(shares) < 2:
+        return None
+    return "财政补助中：" + "、".join(f"{x.payer}{money(x.amount)}元" for x in shares) + "。"
+
+
+def age_lines(rows: list[tuple[str, Any]]) -> list[str]:
+    """One line per age band: "60–69岁：交175元"."""
+    return [f"{label}：{_pays(answer)}。" for label, answer in rows]
 
 
 def amount_by_birthday(answers: list[tuple[int | None, Any]], pack: Any, who: str | None, birth_year: Any,

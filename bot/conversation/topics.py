@@ -119,6 +119,12 @@ def amount(ctx: Ctx) -> Answered:
     else:
         age, ans = answers[0]
         text = render.amount(ans, ctx.pack, _who(ctx.pack, facts, age), note)
+        if age is None and not facts.get("newborn") and render.age_bands(ctx.pack) and ans.ok and ans.personal:
+            # Age unknown where the pack has age rules (滕州): the age bands, answer first.
+            bands = [(label, engine.amount(ctx.pack, person(facts, age=lo), day))
+                     for lo, label in render.age_bands(ctx.pack)]
+            for line, (_, band) in zip(render.age_lines(bands), bands, strict=True):
+                text = render.add_line(text, line, band.citations[0].locator if band.citations else None)
     stated = facts.get("amount_stated")
     if stated is not None:
         text = render.amount_check(Decimal(str(stated)), [a for _, a in answers], text, past_year=ctx.past_year())

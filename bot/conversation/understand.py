@@ -18,7 +18,7 @@ from bot.nlu import parse
 from bot.nlu.intents import QUESTIONS, asks
 
 # A message that leans on the previous answer: "那低保户呢", "要是过了90天呢", "我妈呢", "换成滕州".
-_FOLLOW_UP = re.compile(r"^(?:那|那么|那要是|要是|如果|假如|换成|换了|还有|那如果|那我|那俺)|呢\s*$|呢[?？]?$")
+_FOLLOW_UP = re.compile(r"^(?:那|那么|那要是|要是|如果|假如|换成|换了|还有|那如果|那我|那俺)|呢(?:\s|$)")
 # "An ordinary resident": no subsidy category (一般低保户 is 唐河's name for 低保, not "ordinary").
 _ORDINARY = re.compile(r"普通(?:居民|人|老百姓|群众|农民|家庭|的|户)?|一般(?:人|居民|群众|老百姓|农户|家庭)(?!低保)"
                        r"|(?:啥|什么)(?:身份|都)(?:也)?(?:不是|没有)|没有(?:任何)?(?:身份|补助|资助)|没(?:啥|什么)身份")

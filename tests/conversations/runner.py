@@ -80,9 +80,9 @@ def files(*subdirs: str) -> list[Path]:
     return [p for d in subdirs for p in sorted((HERE / d).glob("*.yaml"))]
 
 
-def _fill(text: str, people: dict[str, str]) -> str:
+def _fill(text: str, people: dict[str, str], *, pattern: bool = False) -> str:
     for key, value in people.items():
-        text = text.replace("{" + key + "}", value)
+        text = text.replace("{" + key + "}", re.escape(value) if pattern else value)
     return text
 
 
@@ -107,10 +107,10 @@ def run(conv: Conversation, driver: Driver, people: dict[str, str]) -> Result:
                 return result
         result.transcript.append(reply)
         for pattern in turn.get("expect") or []:
-            if not re.search(_fill(str(pattern), people), reply):
+            if not re.search(_fill(str(pattern), people, pattern=True), reply):
                 result.failures.append(f"turn {n}: expected /{pattern}/")
         for pattern in turn.get("forbid") or []:
-            if re.search(_fill(str(pattern), people), reply):
+            if re.search(_fill(str(pattern), people, pattern=True), reply):
                 result.failures.append(f"turn {n}: forbidden /{pattern}/")
     return result
 
@@ -130,9 +130,8 @@ class CoreChat:
 
         out = handle(self.state, Incoming(address=str(self.chat_id), private=self.private, **kwargs), self.deps)
         self.state = out.state
-        shown = [c for r in out.replies for c in r.all_choices()]
-        if shown:
-            self.choices = shown
+        # `press` picks from the choices of the previous turn only.
+        self.choices = [c for r in out.replies for c in r.all_choices()]
         return "\n".join(r.text + "".join(f"\n  [{c.label}]" for c in r.all_choices()) for r in out.replies)
 
     def say(self, text: str) -> str:
