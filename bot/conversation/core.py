@@ -199,13 +199,16 @@ def _on_turn(run: _Run, turn: Turn) -> None:
         state.person = merge(state.person, person_facts)
 
     asks = list(turn.asks)
+    if turn.follow_up and state.topics and not turn.explicit:
+        # "那滕州呢", "我妈呢": the previous questions again, for the new place or person.
+        asks = _again(state.topics, person_facts, place_changed)
     if not asks:
         opened = state.open
         if opened is not None and opened.kind in ("place", "paid", "town") and (place_changed or turn.facts):
             asks = [opened.topic, *opened.asks]
-        elif state.topic and (turn.follow_up or turn.facts or place_changed) and intent not in (
+        elif state.topics and (turn.follow_up or turn.facts or place_changed) and intent not in (
                 "greeting", "thanks", "help"):
-            asks = [state.topic]
+            asks = _again(state.topics, person_facts, place_changed)
         elif intent in topics.TOPICS:
             asks = [intent]
         elif intent == "set_place" or place_changed:
@@ -232,6 +235,37 @@ def _on_turn(run: _Run, turn: Turn) -> None:
     _answer(run, asks)
 
 
+# Which questions a new fact can change: a follow-up re-asks only those among the previous questions
+# ("交多少 最晚啥时候交" then "那低保户呢": the amount again, not the deadline, which 低保 does not move).
+_CHANGES: dict[str, frozenset[str]] = {
+    "categories": frozenset({"amount", "eligibility", "benefit_start", "refund", "pay_first"}),
+    "ordinary": frozenset({"amount"}),
+    "age": frozenset({"amount"}),
+    "birth_year": frozenset({"amount"}),
+    "birth_date": frozenset({"amount", "newborn", "deadline"}),
+    "migrant": frozenset({"deadline", "benefit_start"}),
+    "newborn": frozenset({"newborn", "amount", "deadline", "benefit_start"}),
+    "newborn_late": frozenset({"newborn", "benefit_start"}),
+    "student": frozenset({"eligibility"}),
+    "hukou_elsewhere": frozenset({"eligibility", "amount"}),
+    "employee_insured": frozenset({"eligibility", "refund"}),
+    "paid_on": frozenset({"benefit_start", "refund"}),
+    "month": frozenset({"benefit_start"}),
+    "refund_reason": frozenset({"refund"}),
+    "died_on": frozenset({"refund"}),
+}
+
+
+def _again(previous: list[str], facts: dict[str, Any], place_changed: bool) -> list[str]:
+    """The previous questions a follow-up re-asks: all of them for a new place or person, else those
+    the new facts can change (all of them when none can)."""
+    if place_changed or facts.get("relation") or not facts:
+        return list(previous)
+    touched = set().union(*(_CHANGES.get(k, frozenset()) for k in facts))
+    kept = [t for t in previous if t in touched]
+    return kept or list(previous)
+
+
 def _confirm_place(run: _Run) -> None:
     state = run.state
     assert state.place is not None
@@ -250,6 +284,7 @@ def _answer(run: _Run, asks: list[str]) -> None:
         run.say(menus.ask_place("请问您问的是哪个县（市）的政策？"))
         return
     state.open = None
+    state.topics = []
     today = clock.today()
     for i, topic in enumerate(dict.fromkeys(asks)):
         answer = topics.TOPICS.get(topic)
@@ -260,7 +295,7 @@ def _answer(run: _Run, asks: list[str]) -> None:
         if i == 0 and run.place_note and replies:
             replies[0] = Reply(f"{run.place_note}\n{replies[0].text}", replies[0].choices)
         run.say(*replies)
-        state.topic = topic
+        state.topics.append(topic)
         if got.open is not None:
             state.open = got.open
 

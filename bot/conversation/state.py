@@ -5,7 +5,8 @@ It holds what the resident told us and what we are waiting for, so follow-ups ("
 
 - `place`: the locality (and town/village) the questions are about;
 - `person`: the person asked about (relation, categories, age or birth year, migrant, newborn, ...);
-- `topic`: the last question answered, which a follow-up with no question of its own re-asks;
+- `topics`: the questions answered last (one message may ask several), which a follow-up with no
+  question of its own re-asks;
 - `open`: a question we asked back and are waiting on (the place, a payment month, a town);
 - `lookup`: a status check waiting for the name (the ID number is kept at most LOOKUP_TTL);
 - `last_lookup`: whom the last successful status check was about (for reminder subscriptions).
@@ -57,7 +58,7 @@ class OpenQuestion:
 class DialogueState:
     place: Place | None = None
     person: dict[str, Any] = field(default_factory=dict)
-    topic: str | None = None
+    topics: list[str] = field(default_factory=list)
     open: OpenQuestion | None = None
     lookup_id: str | None = None  # ID number waiting for the name (personal data: short-lived)
     lookup_since: str | None = None  # ISO instant the ID arrived
@@ -109,6 +110,11 @@ class DialogueState:
             since = since.replace(tzinfo=now.tzinfo)
         if now - since > LOOKUP_TTL:
             self.drop_id()
+
+    @property
+    def topic(self) -> str | None:
+        """The last question answered."""
+        return self.topics[-1] if self.topics else None
 
     @property
     def locality(self) -> str | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot import clock
 from bot.nlu import parse
-from bot.nlu.intents import QUESTIONS, asks
+from bot.nlu.intents import QUESTIONS, asks, resolve
 
 # A message that leans on the previous answer: "那低保户呢", "要是过了90天呢", "我妈呢", "换成滕州".
 _FOLLOW_UP = re.compile(r"^(?:那|那么|那要是|要是|如果|假如|换成|换了|还有|那如果|那我|那俺)|呢(?:\s|$)")
@@ -93,7 +93,8 @@ def _read(text: str, today: dt.date) -> Turn:
     parsed = parse(text)
     slots = parsed.slots
     norm = parsed.text
-    found = asks(norm, parsed.intent)
+    intent = resolve(norm, parsed.intent, has_id=bool(slots.get("id_number")))
+    found = asks(norm, intent)
     questions = tuple(a.intent for a in found if a.intent in QUESTIONS)
     facts = _facts(slots, norm)
     # Slot evidence alone ("低保户", "70岁") is not a question of its own: it is one only when there
@@ -101,7 +102,7 @@ def _read(text: str, today: dt.date) -> Turn:
     explicit = any(a.explicit for a in found)
     return Turn(
         text=norm,
-        intent=parsed.intent,
+        intent=intent,
         asks=questions,
         explicit=explicit,
         facts=facts,

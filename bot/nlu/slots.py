@@ -279,7 +279,7 @@ def _name_from(run: str) -> str | None:
     if len(run) <= 3:
         return run if len(run) >= 2 else None
     for length in (2, 3, 4):
-        if run[length] in _AFTER_NAME and run[length - 1] not in _AFTER_NAME:
+        if length < len(run) and run[length] in _AFTER_NAME and run[length - 1] not in _AFTER_NAME:
             return run[:length]
     return None
 
