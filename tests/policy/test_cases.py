@@ -48,6 +48,7 @@ CASE_KEYS = {
     "present",
     "contains",
     "explanation_contains",
+    "quote_absent",
     "xfail_reason",
 }
 FILE_KEYS = {"locality", "document", "clauses_covered", "pack_facts", "synonyms", "cases"}
@@ -197,6 +198,11 @@ def _compare(key: str, want: Any, got: Any) -> None:
 
 @pytest.mark.parametrize(("locality", "case"), _case_params())
 def test_case(engine: Any, policy: Any, locality: str, case: dict[str, Any]) -> None:
+    check_case(engine, policy, locality, case)
+
+
+def check_case(engine: Any, policy: Any, locality: str, case: dict[str, Any]) -> None:
+    """Ask the case's question and compare with what the seed says; AssertionError on a mismatch."""
     answer = _ask(engine, policy, locality, case)
     data = answer.to_json()
     expect = case["expect"]
@@ -236,6 +242,11 @@ def test_case(engine: Any, policy: Any, locality: str, case: dict[str, Any]) -> 
             want["payer"] in str(row.get("payer", "")) and _money(row.get("amount")) == _money(want["amount"])
             for row in rows
         ), f"{where}: subsidy_by has no {want}; got {rows}"
+
+    for fragment in case.get("quote_absent", ()):
+        # e.g. a non-local resident must never be answered with the local-户籍 clause
+        quotes = [_norm(c.get("quote", "")) for c in citations]
+        assert not any(_norm(fragment) in q for q in quotes), f"{where}: a cited quote contains {fragment!r}"
 
     for key in case.get("present", ()):
         assert data.get(key), f"{where}: {key!r} missing or empty"

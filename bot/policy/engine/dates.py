@@ -57,7 +57,7 @@ def deadline(loc: Loc, person: Person, on: dt.date) -> Answer:
     if pack.dates.late is not None:
         citations.append(cite(pack, pack.dates.late))
     who = ""
-    extensions = _extensions(pack)
+    extensions = None  # only a general answer lists other groups' later deadlines
     if person.newborn:
         if d.newborn is None:
             return _no_newborn_clause("deadline", pack, trace)
@@ -80,10 +80,11 @@ def deadline(loc: Loc, person: Person, on: dt.date) -> Answer:
         )
         if d.newborn.after:
             citations.append(cite(pack, d.newborn.after))
-    elif person.migrant and person.hukou_local is False:
+    elif person.migrant and person.hukou_local is False and d.migrant_extension is not None:
         # The extension is for this place's own rural workers coming home (返乡) for Spring Festival,
         # not for people registered elsewhere who work here.
         due = col.end
+        citations.append(cite(pack, d.migrant_extension))
         trace.append("migrant with 户籍 elsewhere: the extension is for local workers coming home")
         who = "外出务工人员延长缴费是给本地户籍、春节返乡的务工人员的；户口在外地的按普通截止日。"
     elif person.migrant:
@@ -104,6 +105,7 @@ def deadline(loc: Loc, person: Person, on: dt.date) -> Answer:
         who = f"外出务工返乡人员可以延长到{zh_date(ext.end)}缴费。"
     else:
         due = col.end
+        extensions = _extensions(pack)
     days = (due - on).days
     missed = days < 0
     trace.append(f"deadline {due}, on {on}: {'missed' if missed else f'{days} days left'}")
@@ -133,7 +135,7 @@ def deadline(loc: Loc, person: Person, on: dt.date) -> Answer:
         extended=extended,
         periods=tuple(periods),
         missed_consequence_zh=consequence,
-        extensions=extensions if not extended else None,
+        extensions=extensions,
     )
 
 
