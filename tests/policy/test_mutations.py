@@ -47,7 +47,9 @@ def _failing(names: set[str]) -> set[str]:
     return failed
 
 
-def _edit_pack(monkeypatch: pytest.MonkeyPatch, locality: str, edit: Callable[[dict[str, Any]], None]) -> None:
+def _edit_pack(
+    monkeypatch: pytest.MonkeyPatch, locality: str, edit: Callable[[dict[str, Any]], None]
+) -> None:
     """Serve an edited copy of one shipped pack (schema-validated, as the loader would)."""
     raw = yaml.safe_load((PACKS_DIR / PACK_FILES[locality]).read_text("utf-8"))
     edit(raw)
@@ -94,28 +96,45 @@ MUTATIONS: dict[str, tuple[Callable[[pytest.MonkeyPatch], None], set[str]]] = {
     ),
     "no inference of 动态新增 from the recognition date": (
         lambda mp: mp.setattr(dates, "_inferred_reason", lambda *a: None),
-        {"2024-01-10新认定低保_2月5日补缴_次日2月6日享受", "2023-02-10新认定低保_2023-02-20补办_缴费次日享受"},
+        {
+            "2024-01-10新认定低保_2月5日补缴_次日2月6日享受",
+            "2023-02-10新认定低保_2023-02-20补办_缴费次日享受",
+        },
     ),
     "aid recipients paying late are not asked why": (
         lambda mp: mp.setattr(dates, "_ask_special_reason", lambda *a: None),
         {"低保过年后补缴没说原因_先问_说明次日和第7个月两种", "低保补办没说是不是新认定_先问_说明次日起享受"},
     ),
     "桃园 special-late clause forgets 孤儿/特困": (
-        lambda mp: _edit_pack(mp, "taoyuan", lambda r: r["dates"]["special_late"][1].update(categories=["dibao"])),
+        lambda mp: _edit_pack(
+            mp, "taoyuan", lambda r: r["dates"]["special_late"][1].update(categories=["dibao"])
+        ),
         {"2023-04-01新认定孤儿_4月30日补办_次日5月1日享受"},
     ),
     "unmet residence conditions ignored": (
-        lambda mp: mp.setattr(eligibility, "_fails", lambda g, p, h: "household registration"
-                              if g.hukou_local is not None and h != g.hukou_local else None),
-        {"非本县户籍已在原籍参保_不能在本县参保", "非埇桥区户籍且不在埇桥区长期居住_不在筹资对象内",
-         "外市户籍无居住证不在征缴范围"},
+        lambda mp: mp.setattr(
+            eligibility,
+            "_fails",
+            lambda g, p, h: (
+                "household registration" if g.hukou_local is not None and h != g.hukou_local else None
+            ),
+        ),
+        {
+            "非本县户籍已在原籍参保_不能在本县参保",
+            "非埇桥区户籍且不在埇桥区长期居住_不在筹资对象内",
+            "外市户籍无居住证不在征缴范围",
+        },
     ),  # fmt: skip
     "滕州 居住证 condition dropped": (
-        lambda mp: _edit_pack(mp, "tengzhou", lambda r: _group(r, "residence_permit").pop("residence_permit")),
+        lambda mp: _edit_pack(
+            mp, "tengzhou", lambda r: _group(r, "residence_permit").pop("residence_permit")
+        ),
         {"外市户籍无居住证不在征缴范围"},
     ),
     "桃园 居住证 subsidy clause dropped": (
-        lambda mp: _edit_pack(mp, "taoyuan", lambda r: _group(r, "long_term_resident").pop("permit_same_subsidy")),
+        lambda mp: _edit_pack(
+            mp, "taoyuan", lambda r: _group(r, "long_term_resident").pop("permit_same_subsidy")
+        ),
         {"非户籍无居住证_补助文件未写_拒答", "非户籍持居住证_财政按相同标准补助_个人350元"},
     ),
     "五河 newborn fee rows dropped": (
@@ -141,7 +160,10 @@ MUTATIONS: dict[str, tuple[Callable[[pytest.MonkeyPatch], None], set[str]]] = {
     ),
     "migrant extension not listed on the general deadline": (
         lambda mp: mp.setattr(dates, "_extensions", lambda pack: ()),
-        {"普通居民截止2023-12-31_另列务工人员延长到2024-02-29", "普通居民截止2022-12-31_另列务工人员延长到2023-02-28"},
+        {
+            "普通居民截止2023-12-31_另列务工人员延长到2024-02-29",
+            "普通居民截止2022-12-31_另列务工人员延长到2023-02-28",
+        },
     ),
     "a worker registered elsewhere given the home-coming extension": (
         _deadline_ignoring_hukou,

@@ -16,6 +16,7 @@ from bot.policy.engine.common import (
     refuse,
     select_pack,
     uniq,
+    yuan,
     zh_date,
 )
 from bot.policy.engine.info import contact_line
@@ -68,6 +69,7 @@ def deadline(loc: Loc, person: Person, on: dt.date) -> Answer:
                 pack,
                 citations=[cite(pack, d.newborn)],
                 trace=[*trace, "newborn without birth date"],
+                needs=("birth_date",),
             )
         due = person.birth_date + (d.newborn.within_days - 1) * DAY
         citations = [cite(pack, d.newborn)]
@@ -223,18 +225,22 @@ def _benefit_rule(pack: PolicyPack, person: Person, paid_on: dt.date) -> Found |
                 pack,
                 citations=[cite(pack, d.newborn)],
                 trace=[*trace, "newborn without birth date"],
+                needs=("birth_date",),
             )
         if paid_on < birth:
             return refuse("benefit_start", "缴费日期早于出生日期，请核对日期。", pack, trace=trace)
         day_no = (paid_on - birth).days + 1
         trace.append(f"newborn: payment on day {day_no} after birth {birth} (birth day = day 1)")
         if day_no <= d.newborn.within_days:
+            fees = [f for f in d.newborn_fees if f.born_in == birth.year]
+            fee_text = "，".join(f"{f.coverage_year}年度缴{yuan(f.value)}" for f in fees)
             return (
                 birth,
                 "newborn_from_birth",
-                [cite(pack, d.newborn)],
+                [cite(pack, d.newborn), *(cite(pack, f) for f in fees)],
                 trace,
-                f"新生儿出生{d.newborn.within_days}天内参保缴费，从出生当天起享受。",
+                f"新生儿出生{d.newborn.within_days}天内参保缴费，从出生当天起享受。"
+                + (f"{birth.year}年出生的：{fee_text}。" if fees else ""),
             )
         one_year = (
             birth.replace(year=birth.year + 1)
@@ -309,6 +315,7 @@ def _benefit_rule(pack: PolicyPack, person: Person, paid_on: dt.date) -> Found |
                         pack,
                         citations=[cite(pack, rule)],
                         trace=[*trace, "break length unknown"],
+                        needs=("coverage_break_months",),
                     )
                 if person.coverage_break_months > rule.max_break_months:
                     bw = d.break_waiting
