@@ -408,12 +408,22 @@ def _ask_special_reason(
     next_day = paid_on + DAY
     reasons = {reason for r in rules for reason in r.reasons}
     kinds = "，或者".join(text for reason, text in SPECIAL_ASK_ZH.items() if reason in reasons)
+    named = {c for r in rules for c in r.categories}
     vocab = vocabulary()
-    names = "、".join(vocab[c].name_zh for c in person.categories if c in vocab)
+    names = "、".join(
+        vocab[c].name_zh
+        for c in person.categories
+        if c in vocab and _aid_codes(pack, Person(categories=(c,))) & named
+    )
     late = pack.dates.late
+    end = pack.dates.benefit.end
     if late is not None:
         start, _, _ = _ordinary_late(late, paid_on)
-        otherwise = f"其他情况按普通补缴，从{zh_date(start)}起享受。"
+        otherwise = (
+            f"其他情况按普通补缴，从{zh_date(start)}起享受。"
+            if start <= end
+            else f"其他情况按普通补缴，{zh_date(end)}前享受不到待遇。"
+        )
         cited = [*rules, late]
     else:
         otherwise = "其他情况文件没有写补缴后从哪天享受。"

@@ -66,11 +66,12 @@ def refund(loc: Loc, person: Person, on: dt.date, reason: str, event_on: dt.date
         )
     rule = next((r for r in pack.refunds.rules if reason in r.reasons), None)
     if rule is None:
+        contact, contact_cites, _ = contact_line(pack)
         return refuse(
             "refund",
-            f"{pack.locality.name_zh}的文件没有写因“{why}”退费的规定，无法回答。请咨询当地医保部门。",
+            lines(f"{pack.locality.name_zh}的文件没有写因“{why}”退费的规定，无法回答。", contact),
             pack,
-            citations=[cite(pack, r) for r in pack.refunds.rules],
+            citations=[*(cite(pack, r) for r in pack.refunds.rules), *contact_cites],
             trace=[*trace, "no rule for this reason"],
         )
     # new_aid: recognised on or before `recognised_by`; every other reason: event before `before`.
@@ -86,7 +87,7 @@ def refund(loc: Loc, person: Person, on: dt.date, reason: str, event_on: dt.date
                 lines(
                     f"要看{event_zh}是哪一天："
                     f"{zh_date(last_ok)}以前（含当天）{event_zh}的，{_allowed_text(rule)}；",
-                    f"{zh_date(last_ok + dt.timedelta(days=1))}以后{event_zh}的，个人缴费不退。",
+                    f"{zh_date(last_ok + dt.timedelta(days=1))}起{event_zh}的，个人缴费不退。",
                     f"请告诉我是哪天{event_zh}的。",
                 ),
                 pack,
