@@ -176,13 +176,27 @@ class Combination(Strict):
 # ---------------------------------------------------------------- who may enroll
 
 
+class SchoolWhere(Strict):
+    """Where pupils enroll, by where their school is (唐河 二（一）2); the group's quote is the source."""
+
+    urban_zh: str = Field(min_length=1)  # 城区学校
+    town_zh: str = Field(min_length=1)  # 乡镇（街道）学校
+
+
 class Group(Cited):
     id: str
     name_zh: str
     hukou_local: bool | None = None
-    residence_permit: bool | None = None
+    residence_permit: bool | None = None  # True: a 居住证 is required
+    long_term_residence: bool | None = None  # True: must live here long-term (常住/长期居住)
+    not_insured_at_origin: bool | None = None  # True: must not be insured where the 户籍 is (五河 一（二）)
+    # The group's conditions as a resident reads them; stated with every answer under this group,
+    # because the engine rarely knows them all (how long someone has lived here, say).
+    conditions_zh: tuple[str, ...] = ()
+    permit_same_subsidy: Cited | None = None  # 桃园 三（二）: 居住证 holders get the same subsidy
     student: tuple[StudentKind, ...] | None = None
     where_zh: str | None = None
+    school_where: SchoolWhere | None = None
 
 
 class Elsewhere(Cited):
@@ -219,6 +233,13 @@ class MigrantExtension(Cited):
     benefit_from_year_start: bool = True
 
 
+class NewbornFee(Money):
+    """What a newborn born in `born_in` pays for `coverage_year` (五河 三（一）1: 2023-born pay 350, 380)."""
+
+    born_in: int = Field(ge=2000, le=2100)
+    coverage_year: int = Field(ge=2000, le=2100)
+
+
 class NewbornRule(Cited):
     within_days: int = Field(gt=0)  # birth day is day 1
     after: Cited | None = None  # wuhe: later but within one year -> from the day after payment
@@ -233,6 +254,9 @@ class LateRule(Cited):
 class SpecialLate(Cited):
     reasons: tuple[LateReason, ...] = Field(min_length=1)
     max_break_months: int | None = None  # cross_system: only when the break is at most this long
+    # Vocabulary codes of the aid groups the clause names: a member recognised after the collection
+    # period is 动态新增 (new_aid) without being told so; one whose reason is unknown is asked.
+    categories: tuple[str, ...] = ()
 
 
 class BreakWaiting(Cited):
@@ -246,7 +270,7 @@ class Dates(Strict):
     benefit: BenefitPeriod
     migrant_extension: MigrantExtension | None = None
     newborn: NewbornRule | None = None
-    newborn_fee_note: Cited | None = None
+    newborn_fees: tuple[NewbornFee, ...] = ()
     late: LateRule | None = None
     special_late: tuple[SpecialLate, ...] = ()
     break_waiting: BreakWaiting | None = None
@@ -274,8 +298,11 @@ class Dates(Strict):
 
 class RefundRule(Cited):
     reasons: tuple[RefundReason, ...] = Field(min_length=1)
-    before: dt.date  # allowed when the date asked is before this day
+    before: dt.date  # allowed when the event (death, second payment, ...) happened before this day
     recognised_by: dt.date | None = None  # new_aid: recognised on or before this day
+    # What the date is taken from when it is not the reason's own event: 桃园's duplicate refund needs
+    # the insurance ended (办理终止参保关系) before the benefit year, not just the second payment.
+    event_zh: str | None = None
     requires_zh: str | None = None
     where_zh: str | None = None
     note_zh: str | None = None
@@ -383,6 +410,10 @@ class PolicyPack(Strict):
                     raise ValueError(f"categories[{i}]: category code {code!r} appears twice")
                 seen.add(code)
             _check_help(f"categories[{i}] ({cat.code})", cat.help, standard)
+        for i, rule in enumerate(self.dates.special_late):
+            for code in rule.categories:
+                if code not in vocab:
+                    raise ValueError(f"dates.special_late[{i}].categories: unknown category code {code!r}")
         if self.age_rules:
             for i, rule in enumerate(self.age_rules.rules):
                 _check_help(f"age_rules.rules[{i}] ({rule.id})", rule.help, standard)

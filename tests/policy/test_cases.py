@@ -21,13 +21,13 @@ import yaml
 
 CASES_DIR = Path(__file__).parent / "cases"
 LOCALITIES = ("taoyuan", "wuhe", "tengzhou", "tanghe")
-QUESTIONS = {"amount", "deadline", "benefit_start", "eligibility", "refund"}
+QUESTIONS = {"amount", "deadline", "benefit_start", "eligibility", "refund", "amount_table", "not_in_document"}
 # Clause markers for refusals that have nothing in the document to cite.
 NO_CITATION_CLAUSES = {"silent", "no_pack"}
 
 MONEY_KEYS = {"personal", "total", "subsidy", "reimbursed_later", "government", "net"}
 SET_KEYS = {"set_aside", "not_in_document"}
-DATE_KEYS = {"deadline", "benefit_start"}
+DATE_KEYS = {"deadline", "benefit_start", "event_on", "cutoff"}
 DATE_PERSON_FIELDS = {"birth_date", "category_recognised_on"}
 CASE_KEYS = {
     "name",
@@ -38,11 +38,17 @@ CASE_KEYS = {
     "on",
     "paid_on",
     "reason",
+    "event_on",
+    "topic",
+    "town",
     "person",
     "expect",
     "quote_contains",
     "subsidy_by_contains",
     "present",
+    "contains",
+    "explanation_contains",
+    "quote_absent",
     "xfail_reason",
 }
 FILE_KEYS = {"locality", "document", "clauses_covered", "pack_facts", "synonyms", "cases"}
@@ -150,8 +156,23 @@ def _ask(engine_mod: Any, policy_mod: Any, file_loc: str, case: dict[str, Any]) 
     if question == "benefit_start":
         return fn(loc, person, _as_date(case["paid_on"]))
     if question == "refund":
-        return fn(loc, person, _as_date(case["on"]), case["reason"])
+        return fn(loc, person, _as_date(case["on"]), case["reason"], event_on=_as_date(case.get("event_on")))
+    if question == "amount_table":
+        return fn(loc, _as_date(case["on"]))
+    if question == "not_in_document":
+        return fn(loc, case["topic"], on=_as_date(case["on"]), town=case.get("town"))
     return fn(loc, person, _as_date(case["on"]))
+
+
+def _matches(want: Any, got: Any) -> bool:
+    """A wanted row (dict) matches a row of the answer when every key it names is equal."""
+    if isinstance(want, dict):
+        return isinstance(got, dict) and all(k in got and _matches(v, got[k]) for k, v in want.items())
+    if isinstance(want, (int, float)) and not isinstance(want, bool) and got is not None:
+        return _money(got) == _money(want)
+    if isinstance(want, dt.date):
+        return _iso(got) == _iso(want)
+    return got == want
 
 
 def _compare(key: str, want: Any, got: Any) -> None:
@@ -177,6 +198,11 @@ def _compare(key: str, want: Any, got: Any) -> None:
 
 @pytest.mark.parametrize(("locality", "case"), _case_params())
 def test_case(engine: Any, policy: Any, locality: str, case: dict[str, Any]) -> None:
+    check_case(engine, policy, locality, case)
+
+
+def check_case(engine: Any, policy: Any, locality: str, case: dict[str, Any]) -> None:
+    """Ask the case's question and compare with what the seed says; AssertionError on a mismatch."""
     answer = _ask(engine, policy, locality, case)
     data = answer.to_json()
     expect = case["expect"]
@@ -217,8 +243,23 @@ def test_case(engine: Any, policy: Any, locality: str, case: dict[str, Any]) -> 
             for row in rows
         ), f"{where}: subsidy_by has no {want}; got {rows}"
 
+    for fragment in case.get("quote_absent", ()):
+        # e.g. a non-local resident must never be answered with the local-户籍 clause
+        quotes = [_norm(c.get("quote", "")) for c in citations]
+        assert not any(_norm(fragment) in q for q in quotes), f"{where}: a cited quote contains {fragment!r}"
+
     for key in case.get("present", ()):
         assert data.get(key), f"{where}: {key!r} missing or empty"
+
+    # `contains`: list fields (rows, extensions, newborn_fees, conditions) hold these entries.
+    for key, wanted in (case.get("contains") or {}).items():
+        rows = data.get(key) or []
+        for want in wanted:
+            assert any(_matches(want, row) for row in rows), f"{where}: {key} has no {want}; got {rows}"
+
+    text = _norm(data.get("refusal") or data.get("explanation") or "")
+    for fragment in case.get("explanation_contains", ()):
+        assert _norm(fragment) in text, f"{where}: the reply does not say {fragment!r}: {text}"
 
 
 # --------------------------------------------------------------------------- synonyms, pack facts

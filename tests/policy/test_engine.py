@@ -202,3 +202,114 @@ def test_person_accepts_lists_and_iso_strings() -> None:
     assert p.categories == ("dibao",) and p.birth_date == D(1950, 3, 1)
     with pytest.raises(ValueError):
         Person(student="college")
+
+
+# --------------------------------------------------------------------------- issue 10 answers
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    loc=st.sampled_from(["wuhe", "taoyuan"]),
+    reason=st.sampled_from(["death", "duplicate", "employee_insurance", "other_city"]),
+    event_offset=st.integers(-200, 200),
+    asked_after=st.integers(0, 300),
+)
+def test_refund_turns_on_the_event_date_only(loc: str, reason: str, event_offset: int, asked_after: int) -> None:
+    # Benefit years start 2024-01-01 (五河 四（二）) and 2023-01-01 (桃园 八): an event before that day refunds,
+    # whenever the question is asked.
+    start = {"wuhe": D(2024, 1, 1), "taoyuan": D(2023, 1, 1)}[loc]
+    event = start + dt.timedelta(days=event_offset)
+    asked = min(event + dt.timedelta(days=asked_after), D(start.year, 12, 31))
+    a = engine.refund(loc, Person(), asked, reason, event_on=event)
+    assert a.ok and a.refund_allowed is (event < start) and a.cutoff == start
+
+
+def test_refund_without_event_date_asks_for_it_only_after_the_cut_off() -> None:
+    before = engine.refund("taoyuan", Person(), D(2022, 12, 20), "death")
+    after = engine.refund("taoyuan", Person(), D(2023, 11, 20), "death")
+    assert before.ok and before.refund_allowed and before.event_on is None
+    assert not after.ok and after.needs == ("event_on",) and after.to_json()["needs"] == ["event_on"]
+
+
+@pytest.mark.parametrize("loc", sorted(ASK))
+@pytest.mark.parametrize(
+    "person",
+    [
+        Person(hukou_local=False),
+        Person(hukou_local=False, residence_permit=False),
+        Person(hukou_local=False, residence_permit=True),
+        Person(hukou_local=False, long_term_resident=False),
+        Person(hukou_local=False, insured_elsewhere=True),
+    ],
+)
+def test_non_local_never_answered_with_the_local_clause(loc: str, person: Person) -> None:
+    pack = get_pack(loc)
+    local_quotes = {g.quote for g in pack.eligibility.groups if g.hukou_local is True}
+    a = engine.eligibility(loc, person, ASK[loc])
+    assert a.ok and a.citations
+    assert not local_quotes & {c.quote for c in a.citations}, a.citations
+    assert len(a.explanation_zh.splitlines()) <= 4
+
+
+@pytest.mark.parametrize("loc", sorted(ASK))
+def test_amount_table_rows_agree_with_amount(loc: str) -> None:
+    """Each row's figure is what engine.amount says for one person of that category (or age)."""
+    table = engine.amount_table(loc, ASK[loc])
+    assert table.ok and table.rows[0]["code"] == "ordinary"
+    assert table.rows[0]["personal"] == STANDARD[loc]
+    for row in table.rows:
+        assert row["citations"], f"{loc} {row['code']}: a row without a citation"
+        if row["code"] == "ordinary":
+            continue
+        who = Person(age=row["min_age"]) if "min_age" in row else Person(categories=(row["code"],))
+        a = engine.amount(loc, who, ASK[loc])
+        if not row["stated"]:
+            assert not a.ok and row["personal"] is None
+            continue
+        assert (a.personal, a.subsidy, a.pay_first) == (row["personal"], row["subsidy"], row["pay_first"])
+        shown = str(int(row["personal"])) if row["personal"] else "不用缴"
+        assert shown in row["line"], row["line"]
+    assert len(table.explanation_zh.splitlines()) <= 4
+
+
+@pytest.mark.parametrize("loc", sorted(ASK))
+@pytest.mark.parametrize("topic", ["reimbursement", "inpatient", "outpatient", "critical_illness", "remote_care"])
+def test_not_in_document_never_gives_a_contribution_figure(loc: str, topic: str) -> None:
+    a = engine.not_in_document(loc, topic)
+    data = a.to_json()
+    assert a.ok and a.topic == topic
+    assert not {"personal", "total", "subsidy", "government"} & data.keys()
+    for figure in (str(STANDARD[loc]), "610", "640", "960", "1020"):
+        assert figure not in a.explanation_zh, a.explanation_zh
+    assert "可以" in a.explanation_zh and len(a.explanation_zh.splitlines()) <= 4
+
+
+def test_not_in_document_refuses_unknown_topics_and_points_to_a_stated_newborn_clause() -> None:
+    assert not engine.not_in_document("wuhe", "lottery").ok
+    a = engine.not_in_document("wuhe", "newborn")
+    assert not a.ok and a.needs == ("birth_date",) and "三（一）1" in a.refusal
+
+
+@pytest.mark.parametrize(
+    ("place", "area"),
+    [("湖阳镇中学", "town"), ("桐河乡小学", "town"), ("城区实验小学", "urban"), ("文峰街道小学", None), ("", None)],
+)
+def test_tanghe_school_area(place: str, area: str | None) -> None:
+    assert engine.school_area("tanghe", place) == area
+
+
+def test_person_school_area_is_checked() -> None:
+    with pytest.raises(ValueError):
+        Person(school_area="village")
+
+
+@pytest.mark.parametrize("loc", ["tengzhou", "tanghe"])
+def test_no_newborn_clause_is_said_with_the_contact(loc: str) -> None:
+    for a in (
+        engine.benefit_start(loc, Person(newborn=True, birth_date=D(2022, 11, 5)), D(2022, 11, 20)),
+        engine.deadline(loc, Person(newborn=True, birth_date=D(2022, 11, 5)), D(2022, 11, 20)),
+        engine.not_in_document(loc, "newborn"),
+    ):
+        text = a.refusal or a.explanation_zh
+        assert "没有新生儿参保的专门条款" in text and "350元" in text
+        assert any(word in text for word in ("医保办", "社保协办员"))

@@ -10,25 +10,32 @@ from __future__ import annotations
 from bot.policy.engine.amount import amount
 from bot.policy.engine.answers import Answer, Citation, SubsidyShare
 from bot.policy.engine.dates import benefit_start, deadline
-from bot.policy.engine.eligibility import eligibility
+from bot.policy.engine.eligibility import eligibility, school_area
 from bot.policy.engine.info import contacts, explain_pay_first, payment_info, summary
+from bot.policy.engine.not_covered import TOPICS as NOT_IN_DOCUMENT_TOPICS
+from bot.policy.engine.not_covered import not_in_document
 from bot.policy.engine.person import Person
 from bot.policy.engine.refund import REASONS_ZH as REFUND_REASONS
 from bot.policy.engine.refund import refund
+from bot.policy.engine.table import amount_table
 
 __all__ = [
+    "NOT_IN_DOCUMENT_TOPICS",
     "REFUND_REASONS",
     "Answer",
     "Citation",
     "Person",
     "SubsidyShare",
     "amount",
+    "amount_table",
     "benefit_start",
     "contacts",
     "deadline",
     "eligibility",
     "explain_pay_first",
+    "not_in_document",
     "payment_info",
     "refund",
+    "school_area",
     "summary",
 ]

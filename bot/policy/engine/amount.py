@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from bot.policy.engine.answers import Answer, Citation, SubsidyShare
 from bot.policy.engine.common import Loc, cite, head, lines, refuse, select_pack, uniq, yuan
+from bot.policy.engine.info import contact_line
 from bot.policy.engine.person import Person
-from bot.policy.schema import Help, PolicyPack
+from bot.policy.schema import Cited, Help, PolicyPack
 from bot.policy.vocab import vocabulary
 
 
@@ -28,7 +30,8 @@ class Candidate:
     _standard: Decimal = Decimal(0)
 
 
-def _subsidy(help_: Help, standard: Decimal) -> Decimal | None:
+def subsidy_of(help_: Help, standard: Decimal) -> Decimal | None:
+    """The help on the personal part a help rule gives; None when the document states no amount."""
     if help_.kind == "not_stated":
         return None
     if help_.kind == "none":
@@ -55,6 +58,16 @@ def _candidates(
     not_listed: list[str] = []
     notes: list[str] = []
     cutoff = pack.dates.aid_recognition_cutoff
+    recognised = person.category_recognised_on
+    if (
+        cutoff is not None
+        and recognised is None
+        and person.special_late_reason == "new_aid"
+        and on > cutoff.value
+    ):
+        # 动态新增 asked after the cut-off: recognised after it, though the day is not known.
+        recognised = on
+        trace.append(f"new_aid asked on {on}, after the recognition cut-off {cutoff.value}")
     vocab = vocabulary()
     for code in person.categories:
         cat = pack.category(code)
@@ -63,17 +76,15 @@ def _candidates(
             not_listed.append(code)
             trace.append(f"category {code}: no clause in this document (文件未列该类资助)")
             continue
-        if cutoff is not None and person.category_recognised_on is not None:
+        if cutoff is not None and recognised is not None:
             citations.append(cite(pack, cutoff))
-            if person.category_recognised_on > cutoff.value:
-                trace.append(
-                    f"category {code}: recognised {person.category_recognised_on} after {cutoff.value}"
-                )
+            if recognised > cutoff.value:
+                trace.append(f"category {code}: recognised {recognised} after {cutoff.value}")
                 notes.append(f"{name}是在集中缴费期结束后认定的，当年不享受资助。")
                 continue
-            trace.append(f"category {code}: recognised {person.category_recognised_on}, within the period")
+            trace.append(f"category {code}: recognised {recognised}, within the period")
         order = pack.categories.index(cat)
-        found.append(Candidate(code, cat.name_zh, cat.help, order, _subsidy(cat.help, standard), standard))
+        found.append(Candidate(code, cat.name_zh, cat.help, order, subsidy_of(cat.help, standard), standard))
     if pack.age_rules:
         age = person.age_on(on)
         if age is None:
@@ -93,7 +104,7 @@ def _candidates(
                             rule.name_zh,
                             rule.help,
                             len(pack.categories) + i,
-                            _subsidy(rule.help, standard),
+                            subsidy_of(rule.help, standard),
                             standard,
                         )
                     )
@@ -105,6 +116,9 @@ def amount(loc: Loc, person: Person, on: dt.date) -> Answer:
     pack = select_pack(loc, on)
     if isinstance(pack, str):
         return refuse("amount", pack, trace=[f"no pack for {loc!r} on {on}"], locality=loc)
+    permit = _permit_subsidy(pack, person)
+    if isinstance(permit, Answer):
+        return permit
     fin = pack.financing
     standard, gov = fin.personal.value, fin.government.value
     citations = [cite(pack, fin.personal), cite(pack, fin.government)]
@@ -162,9 +176,10 @@ def amount(loc: Loc, person: Person, on: dt.date) -> Answer:
         trace.append(f"winner {aid.key} ({aid.help.kind}): subsidy {subsidy}")
     elif found:
         trace.append("no category gives help here: standard applies")
-    if person.newborn and pack.dates.newborn_fee_note is not None:
-        citations.append(cite(pack, pack.dates.newborn_fee_note))
-        notes.append(f"新生儿缴费另见文件{pack.dates.newborn_fee_note.locator}。")
+    if permit is not None:
+        citations.append(cite(pack, permit))
+        notes.append("持居住证参保，财政按本地居民相同标准补助。")
+    fees = _newborn_fees(pack, person, personal, citations, notes, trace) if person.newborn else None
 
     return Answer(
         question="amount",
@@ -186,6 +201,79 @@ def amount(loc: Loc, person: Person, on: dt.date) -> Answer:
         winner=aid.key if aid else None,
         set_aside=set_aside,
         not_in_document=tuple(not_listed),
+        newborn_fees=fees,
+    )
+
+
+def _permit_subsidy(pack: PolicyPack, person: Person) -> Cited | Answer | None:
+    """桃园 三（二）: 居住证 holders without local 户籍 get the same subsidy; for others it is not stated."""
+    if person.hukou_local is not False:
+        return None
+    clause = next(
+        (
+            g.permit_same_subsidy
+            for g in pack.eligibility.groups
+            if g.hukou_local is False and g.permit_same_subsidy
+        ),
+        None,
+    )
+    if clause is None or person.residence_permit is not False:
+        return clause
+    contact, contact_cites, _ = contact_line(pack)
+    return refuse(
+        "amount",
+        lines(
+            f"文件（{clause.locator}）只写了持居住证参保的，财政按相同标准补助；",
+            "没有居住证的补助和个人要缴多少，文件没写，无法回答。",
+            contact,
+        ),
+        pack,
+        citations=[cite(pack, clause), *contact_cites],
+        trace=[
+            f"pack {pack.locality.id}-{pack.coverage_year}",
+            "non-local without 居住证: subsidy not stated",
+        ],
+        needs=("residence_permit",),
+    )
+
+
+def _newborn_fees(
+    pack: PolicyPack,
+    person: Person,
+    personal: Decimal,
+    citations: list[Citation],
+    notes: list[str],
+    trace: list[str],
+) -> tuple[dict[str, Any], ...]:
+    """What a newborn pays per coverage year: the document's own rows for the birth year (五河 三（一）1:
+    2023-born pay 350 for 2023 and 380 for 2024), else this year's amount."""
+    d = pack.dates
+    if d.newborn is None:
+        notes.append(f"{pack.locality.name_zh}的文件没有新生儿参保的专门条款，这里按普通居民算。")
+        trace.append("newborn: no newborn clause, ordinary amount")
+    birth = person.birth_date
+    rows = [f for f in d.newborn_fees if birth is not None and f.born_in == birth.year]
+    if rows:
+        citations.extend(cite(pack, f) for f in rows)
+        trace.append(f"newborn born {birth.year}: fees {[(f.coverage_year, str(f.value)) for f in rows]}")
+        notes.append(
+            f"{birth.year}年出生的新生儿："  # type: ignore[union-attr]
+            + "，".join(f"{f.coverage_year}年度缴{yuan(f.value)}" for f in rows)
+            + "。"
+        )
+        return tuple(
+            {"coverage_year": f.coverage_year, "personal": f.value, "citation": cite(pack, f)} for f in rows
+        )
+    if birth is None and d.newborn_fees:
+        years = sorted({f.born_in for f in d.newborn_fees})
+        citations.extend(cite(pack, f) for f in d.newborn_fees)
+        notes.append(f"{'、'.join(map(str, years))}年出生的新生儿缴费另有规定，告诉我宝宝的出生日期。")
+    return (
+        {
+            "coverage_year": pack.coverage_year,
+            "personal": personal,
+            "citation": cite(pack, pack.financing.personal),
+        },
     )
 
 

@@ -25,6 +25,7 @@ QUESTION_KEYS: dict[str, tuple[str, ...]] = {
         "winner",
         "set_aside",
         "not_in_document",
+        "newborn_fees",
     ),
     "deadline": (
         "deadline",
@@ -34,15 +35,20 @@ QUESTION_KEYS: dict[str, tuple[str, ...]] = {
         "extended",
         "periods",
         "missed_consequence",
+        "extensions",
     ),
     "benefit_start": ("paid_on", "benefit_start", "benefit_end", "rule"),
-    "eligibility": ("eligible", "group", "enroll_where"),
-    "refund": ("reason", "refund_allowed"),
+    "eligibility": ("eligible", "group", "enroll_where", "conditions"),
+    "refund": ("reason", "refund_allowed", "event_on", "cutoff", "requires"),
     "payment_info": ("items",),
     "contacts": ("items",),
     "explain_pay_first": ("items",),
     "summary": ("personal", "total", "deadline", "periods", "benefit_start", "benefit_end"),
+    "amount_table": ("rows",),
+    "not_in_document": ("topic", "items"),
 }
+# Emitted for every question when set: the fact the answer hinges on, for the dialogue to ask next.
+COMMON_KEYS = ("needs",)
 
 
 @dataclass(frozen=True)
@@ -98,13 +104,26 @@ class Answer:
     benefit_start: dt.date | None = None
     benefit_end: dt.date | None = None
     rule: str | None = None
+    newborn_fees: tuple[dict[str, Any], ...] | None = None  # by coverage year, for a newborn's birth year
+    # deadline: later dates for named groups (migrant workers), each with its citation
+    extensions: tuple[dict[str, Any], ...] | None = None
     # eligibility
     eligible: bool | None = None
     group: str | None = None
     enroll_where: str | None = None
+    conditions: tuple[str, ...] | None = None  # what the group requires, as the resident must meet it
     # refund
     reason: str | None = None
     refund_allowed: bool | None = None
+    event_on: dt.date | None = None  # the day of the death, second payment, ... (not the day asked)
+    cutoff: dt.date | None = None  # the event must be before this day
+    requires: str | None = None  # documents to bring
+    # amount table: one row per category (code, name, personal, subsidy, pay_first, ...)
+    rows: tuple[dict[str, Any], ...] | None = None
+    # not_in_document
+    topic: str | None = None
+    # an answer that hinges on one fact the question did not give (e.g. "event_on")
+    needs: tuple[str, ...] | None = None
     # info answers (channels, contacts, pay-first categories)
     items: tuple[dict[str, Any], ...] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -122,7 +141,7 @@ class Answer:
         out["explanation"] = self.explanation_zh
         out["citations"] = [c.to_json() for c in self.citations]
         out["trace"] = list(self.trace)
-        for key in QUESTION_KEYS.get(self.question, ()):
+        for key in (*QUESTION_KEYS.get(self.question, ()), *COMMON_KEYS):
             value = getattr(self, "missed_consequence_zh" if key == "missed_consequence" else key)
             if value is not None:
                 out[key] = _plain(value)
@@ -137,6 +156,8 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, SubsidyShare):
         return {"payer": value.payer, "amount": _plain(value.amount), "part": value.part}
+    if isinstance(value, Citation):
+        return value.to_json()
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

@@ -93,7 +93,9 @@ def refuse(
     citations: list[Citation] | None = None,
     trace: list[str] | None = None,
     locality: Loc | None = None,
+    needs: tuple[str, ...] | None = None,
 ) -> Answer:
+    """A refusal: no figures, a Chinese reason (which may ask for the one fact that decides, `needs`)."""
     if pack is None and isinstance(locality, str):
         known = get_pack(locality)
         locality = known.locality.id if known else locality
@@ -106,6 +108,7 @@ def refuse(
         explanation_zh=reason,
         citations=uniq(citations or []),
         trace=tuple(trace or ()),
+        needs=needs,
     )
 
 

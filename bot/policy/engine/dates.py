@@ -16,12 +16,18 @@ from bot.policy.engine.common import (
     refuse,
     select_pack,
     uniq,
+    yuan,
     zh_date,
 )
+from bot.policy.engine.info import contact_line
+from bot.policy.engine.not_covered import newborn_silence
 from bot.policy.engine.person import Person
-from bot.policy.schema import PolicyPack
+from bot.policy.schema import LateRule, PolicyPack
+from bot.policy.vocab import vocabulary
 
 DAY = dt.timedelta(days=1)
+# How the special-group reasons read in a question to an aid recipient who paid late.
+SPECIAL_ASK_ZH = {"new_aid": "集中缴费期后新认定的", "aid_break": "不是因为自己的原因断保的"}
 
 
 def _periods(pack: PolicyPack) -> list[dict[str, Any]]:
@@ -52,16 +58,10 @@ def deadline(loc: Loc, person: Person, on: dt.date) -> Answer:
     if pack.dates.late is not None:
         citations.append(cite(pack, pack.dates.late))
     who = ""
+    extensions = None  # only a general answer lists other groups' later deadlines
     if person.newborn:
         if d.newborn is None:
-            return refuse(
-                "deadline",
-                f"{pack.locality.name_zh}的文件没有写新生儿参保的期限，请咨询当地医保部门。"
-                f"普通居民的缴费截止日是{zh_date(col.end)}。",
-                pack,
-                citations=citations,
-                trace=[*trace, "newborn: document silent"],
-            )
+            return _no_newborn_clause("deadline", pack, trace)
         if person.birth_date is None:
             return refuse(
                 "deadline",
@@ -69,6 +69,7 @@ def deadline(loc: Loc, person: Person, on: dt.date) -> Answer:
                 pack,
                 citations=[cite(pack, d.newborn)],
                 trace=[*trace, "newborn without birth date"],
+                needs=("birth_date",),
             )
         due = person.birth_date + (d.newborn.within_days - 1) * DAY
         citations = [cite(pack, d.newborn)]
@@ -81,6 +82,13 @@ def deadline(loc: Loc, person: Person, on: dt.date) -> Answer:
         )
         if d.newborn.after:
             citations.append(cite(pack, d.newborn.after))
+    elif person.migrant and person.hukou_local is False and d.migrant_extension is not None:
+        # The extension is for this place's own rural workers coming home (返乡) for Spring Festival,
+        # not for people registered elsewhere who work here.
+        due = col.end
+        citations.append(cite(pack, d.migrant_extension))
+        trace.append("migrant with 户籍 elsewhere: the extension is for local workers coming home")
+        who = "外出务工人员延长缴费是给本地户籍、春节返乡的务工人员的；户口在外地的按普通截止日。"
     elif person.migrant:
         ext = d.migrant_extension
         if ext is None:
@@ -99,6 +107,7 @@ def deadline(loc: Loc, person: Person, on: dt.date) -> Answer:
         who = f"外出务工返乡人员可以延长到{zh_date(ext.end)}缴费。"
     else:
         due = col.end
+        extensions = _extensions(pack)
     days = (due - on).days
     missed = days < 0
     trace.append(f"deadline {due}, on {on}: {'missed' if missed else f'{days} days left'}")
@@ -128,6 +137,35 @@ def deadline(loc: Loc, person: Person, on: dt.date) -> Answer:
         extended=extended,
         periods=tuple(periods),
         missed_consequence_zh=consequence,
+        extensions=extensions,
+    )
+
+
+def _extensions(pack: PolicyPack) -> tuple[dict[str, Any], ...]:
+    """Later deadlines the document gives named groups, for the line a general answer adds."""
+    ext = pack.dates.migrant_extension
+    if ext is None:
+        return ()
+    return (
+        {
+            "group": "migrant",
+            "label": "外出务工返乡人员",
+            "end": ext.end,
+            "benefit_start": pack.dates.benefit.start if ext.benefit_from_year_start else None,
+            "citation": cite(pack, ext),
+        },
+    )
+
+
+def _no_newborn_clause(question: str, pack: PolicyPack, trace: list[str]) -> Answer:
+    parts, citations = newborn_silence(pack)
+    contact, contact_cites, _ = contact_line(pack)
+    return refuse(
+        question,
+        lines(*parts, contact),
+        pack,
+        citations=[*citations, *contact_cites],
+        trace=[*trace, "newborn: the document has no newborn clause"],
     )
 
 
@@ -178,12 +216,7 @@ def _benefit_rule(pack: PolicyPack, person: Person, paid_on: dt.date) -> Found |
 
     if person.newborn:
         if d.newborn is None:
-            return refuse(
-                "benefit_start",
-                f"{pack.locality.name_zh}的文件没有写新生儿参保的规定，无法回答，请咨询当地医保部门。",
-                pack,
-                trace=[*trace, "newborn: document silent"],
-            )
+            return _no_newborn_clause("benefit_start", pack, trace)
         birth = person.birth_date
         if birth is None:
             return refuse(
@@ -192,18 +225,22 @@ def _benefit_rule(pack: PolicyPack, person: Person, paid_on: dt.date) -> Found |
                 pack,
                 citations=[cite(pack, d.newborn)],
                 trace=[*trace, "newborn without birth date"],
+                needs=("birth_date",),
             )
         if paid_on < birth:
             return refuse("benefit_start", "缴费日期早于出生日期，请核对日期。", pack, trace=trace)
         day_no = (paid_on - birth).days + 1
         trace.append(f"newborn: payment on day {day_no} after birth {birth} (birth day = day 1)")
         if day_no <= d.newborn.within_days:
+            fees = [f for f in d.newborn_fees if f.born_in == birth.year]
+            fee_text = "，".join(f"{f.coverage_year}年度缴{yuan(f.value)}" for f in fees)
             return (
                 birth,
                 "newborn_from_birth",
-                [cite(pack, d.newborn)],
+                [cite(pack, d.newborn), *(cite(pack, f) for f in fees)],
                 trace,
-                f"新生儿出生{d.newborn.within_days}天内参保缴费，从出生当天起享受。",
+                f"新生儿出生{d.newborn.within_days}天内参保缴费，从出生当天起享受。"
+                + (f"{birth.year}年出生的：{fee_text}。" if fees else ""),
             )
         one_year = (
             birth.replace(year=birth.year + 1)
@@ -261,7 +298,11 @@ def _benefit_rule(pack: PolicyPack, person: Person, paid_on: dt.date) -> Found |
     if person.migrant:
         trace.append("migrant: " + ("after the extension" if ext else "document has no extension"))
 
-    reason = person.special_late_reason
+    reason = person.special_late_reason or _inferred_reason(pack, person, trace)
+    if reason is None:
+        asked = _ask_special_reason(pack, person, paid_on, trace)
+        if asked is not None:
+            return asked
     if reason:
         for rule in d.special_late:
             if reason not in rule.reasons:
@@ -274,6 +315,7 @@ def _benefit_rule(pack: PolicyPack, person: Person, paid_on: dt.date) -> Found |
                         pack,
                         citations=[cite(pack, rule)],
                         trace=[*trace, "break length unknown"],
+                        needs=("coverage_break_months",),
                     )
                 if person.coverage_break_months > rule.max_break_months:
                     bw = d.break_waiting
@@ -303,23 +345,104 @@ def _benefit_rule(pack: PolicyPack, person: Person, paid_on: dt.date) -> Found |
 
     late = d.late
     if late is None:
+        contact, contact_cites, _ = contact_line(pack)
         return refuse(
             "benefit_start",
-            silent_late,
+            lines(silent_late, contact),
             pack,
-            citations=[cite(pack, col)],
+            citations=[cite(pack, col), *contact_cites],
             trace=[*trace, "late payment: document silent"],
         )
-    if late.kind == "nth_month_counting_payment_month":
-        start = first_of_month(paid_on, late.months - 1)
-        rule = f"late_waiting_{_ordinal(late.months)}_month"
-        why = f"集中缴费期后补缴，从缴费当月算起第{late.months}个月开始享受。"
-    else:
-        start = first_of_month(paid_on, late.months + 1)
-        rule = f"late_waiting_{late.months}_months"
-        why = f"集中缴费期后补缴，从缴费次月起等待{late.months}个月。"
+    start, rule, why = _ordinary_late(late, paid_on)
     trace.append(f"late payment rule {late.kind} ({late.months}): benefits from {start}")
     return start, rule, [cite(pack, late)], trace, why
+
+
+def _ordinary_late(late: LateRule, paid_on: dt.date) -> tuple[dt.date, str, str]:
+    if late.kind == "nth_month_counting_payment_month":
+        start = first_of_month(paid_on, late.months - 1)
+        return (
+            start,
+            f"late_waiting_{_ordinal(late.months)}_month",
+            f"集中缴费期后补缴，从缴费当月算起第{late.months}个月开始享受。",
+        )
+    start = first_of_month(paid_on, late.months + 1)
+    return (
+        start,
+        f"late_waiting_{late.months}_months",
+        f"集中缴费期后补缴，从缴费次月起等待{late.months}个月。",
+    )
+
+
+def _aid_codes(pack: PolicyPack, person: Person) -> set[str]:
+    """The person's category codes, with the pack's own grouping (桃园 counts 孤儿 as 特困)."""
+    codes = set(person.categories)
+    for code in person.categories:
+        cat = pack.category(code)
+        if cat is not None:
+            codes.add(cat.code)
+    return codes
+
+
+def _inferred_reason(pack: PolicyPack, person: Person, trace: list[str]) -> str | None:
+    """new_aid when an aid group the clause names was recognised after the collection period."""
+    recognised = person.category_recognised_on
+    if recognised is None or recognised <= pack.dates.collection.end:
+        return None
+    codes = _aid_codes(pack, person)
+    for rule in pack.dates.special_late:
+        if "new_aid" in rule.reasons and codes & set(rule.categories):
+            trace.append(f"recognised {recognised}, after the collection period: 动态新增 (new_aid)")
+            return "new_aid"
+    return None
+
+
+def _ask_special_reason(
+    pack: PolicyPack, person: Person, paid_on: dt.date, trace: list[str]
+) -> Answer | None:
+    """An aid recipient paying late without a known reason: the answer turns on it, so ask."""
+    codes = _aid_codes(pack, person)
+    rules = [r for r in pack.dates.special_late if codes & set(r.categories)]
+    if not rules:
+        return None
+    next_day = paid_on + DAY
+    reasons = {reason for r in rules for reason in r.reasons}
+    kinds = "，或者".join(text for reason, text in SPECIAL_ASK_ZH.items() if reason in reasons)
+    named = {c for r in rules for c in r.categories}
+    vocab = vocabulary()
+    names = "、".join(
+        vocab[c].name_zh
+        for c in person.categories
+        if c in vocab and _aid_codes(pack, Person(categories=(c,))) & named
+    )
+    late = pack.dates.late
+    end = pack.dates.benefit.end
+    if late is not None:
+        start, _, _ = _ordinary_late(late, paid_on)
+        otherwise = (
+            f"其他情况按普通补缴，从{zh_date(start)}起享受。"
+            if start <= end
+            else f"其他情况按普通补缴，{zh_date(end)}前享受不到待遇。"
+        )
+        cited = [*rules, late]
+    else:
+        otherwise = "其他情况文件没有写补缴后从哪天享受。"
+        cited = list(rules)
+    trace.append(
+        f"aid categories {sorted(codes)} paid late, reason unknown: ask ({[r.locator for r in rules]})"
+    )
+    return refuse(
+        "benefit_start",
+        lines(
+            f"{names}如果是{kinds}，补办参保从缴费次日（{zh_date(next_day)}）起享受待遇；",
+            otherwise,
+            "您是哪种情况？",
+        ),
+        pack,
+        citations=[cite(pack, r) for r in cited],
+        trace=trace,
+        needs=("special_late_reason",),
+    )
 
 
 def _ordinal(n: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.policy.engine.answers import Answer
+from bot.policy.engine.answers import Answer, Citation
 from bot.policy.engine.common import Loc, cite, head, lines, refuse, select_pack, uniq, yuan, zh_date
 from bot.policy.loader import get_pack
 from bot.policy.schema import PolicyPack
@@ -58,6 +58,28 @@ def payment_info(loc: Loc, on: dt.date | None = None) -> Answer:
 def _same_place(a: str, b: str) -> bool:
     a, b = norm_word(a), norm_word(b)
     return a == b or a.rstrip("镇乡") == b.rstrip("镇乡") or a.removesuffix("街道") == b.removesuffix("街道")
+
+
+def contact_line(pack: PolicyPack, town: str | None = None) -> tuple[str, list[Citation], list[dict]]:
+    """One line saying whom to ask, from the pack's own contacts (phones when few or the town is known).
+
+    For answers the document cannot give (payouts, a missing clause): never a made-up office.
+    """
+    phones = list(pack.contacts.phones)
+    asks = list(pack.contacts.where_to_ask)
+    per_town = [p for p in phones if p.town]
+    if per_town:
+        phones = [p for p in per_town if town and _same_place(p.town, town)]
+    items = [{"town": p.town, "office": p.office, "person": p.person, "phone": p.phone} for p in phones]
+    if phones and len(phones) <= 4:
+        offices: dict[str, list[str]] = {}
+        for p in phones:
+            offices.setdefault(p.office, []).append(p.phone)
+        shown = "；".join(f"{office} {'、'.join(nums)}" for office, nums in offices.items())
+        return f"可以打电话问：{shown}。", [cite(pack, p) for p in phones], items
+    if asks:
+        return f"可以问：{'、'.join(a.value for a in asks)}。", [cite(pack, a) for a in asks], items
+    return "请咨询当地医保部门。", [], items
 
 
 def contacts(loc: Loc, town: str | None = None, on: dt.date | None = None) -> Answer:

@@ -20,8 +20,11 @@ class Person:
     migrant: bool = False  # rural migrant worker back for Spring Festival
     newborn: bool = False  # then birth_date is the baby's birth date
     student: str | None = None  # "university" | "vocational" (中专/中职) | "school" (中小学/幼儿园)
+    school_area: str | None = None  # "urban" (城区学校) | "town" (乡镇/街道学校); None = not known
     hukou_local: bool | None = None  # False = lives here without local household registration
-    residence_permit: bool = False
+    residence_permit: bool | None = None  # holds a local 居住证; None = not known
+    long_term_resident: bool | None = None  # lives (or works) here long-term; None = not known
+    insured_elsewhere: bool | None = None  # already insured where the 户籍 is; None = not known
     employee_insured: bool = False  # currently covered by employee insurance
     category_recognised_on: dt.date | None = None
     coverage_break_months: int | None = None  # months the previous coverage lapsed (桃园 cross-system)
@@ -38,6 +41,8 @@ class Person:
         object.__setattr__(self, "category_recognised_on", _as_date(self.category_recognised_on))
         if self.student not in (None, "university", "vocational", "school"):
             raise ValueError(f"student must be university, vocational or school, not {self.student!r}")
+        if self.school_area not in (None, "urban", "town"):
+            raise ValueError(f"school_area must be urban or town, not {self.school_area!r}")
         if self.age is not None and self.age < 0:
             raise ValueError("age must not be negative")
 
