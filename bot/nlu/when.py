@@ -64,19 +64,20 @@ class _Mention:
 # ---- events -------------------------------------------------------------------------------------
 _BIRTH_AFTER = re.compile(r"^.{0,3}?(?:出生|生的|生日|生人|生了|出世|降生)")
 _DEATH_AFTER = re.compile(r"^.{0,4}?(?:去世|过世|死|走的|走了|没了|病故|逝世|离世|不在了|火化)")
-_DEATH_BEFORE = re.compile(r"(?:去世|过世|死|走|逝世|离世)(?:的|了)?(?:时间|日子|那天|日期)?(?:是|于|在)?\s?$")
+_DEATH_BEFORE = re.compile(r"(?:去世|过世|死|走|逝世|离世)(?:的|了)?(?:(?:时间|日子|那天|日期)(?:是|在)?|是|于|在)\s?$")
 _PAID_AFTER = re.compile(r"^.{0,6}?(?:补交|补缴|交|缴|付|买)(?:的(?!话)|了|过|上了|完了|好了)")
 _PAID_BEFORE = re.compile(r"(?:交|缴)(?:的|费|钱|了)?(?:时间|日期|那天|时候)?(?:是|在|于)\s?$")
 
 
 def _event(text: str, start: int, end: int) -> str | None:
     after, before = text[end : end + 12], text[max(0, start - 8) : start]
-    if _BIRTH_AFTER.match(after):
-        return "birth"
-    if _DEATH_AFTER.match(after) or _DEATH_BEFORE.search(before):
-        return "death"
-    if _PAID_AFTER.match(after) or _PAID_BEFORE.search(before):
-        return "paid"
+    # What follows a date says most (10月8号交的); what comes before only when nothing follows.
+    for event, pattern in (("birth", _BIRTH_AFTER), ("death", _DEATH_AFTER), ("paid", _PAID_AFTER)):
+        if pattern.match(after):
+            return event
+    for event, pattern in (("death", _DEATH_BEFORE), ("paid", _PAID_BEFORE)):
+        if pattern.search(before):
+            return event
     return None
 
 
