@@ -12,7 +12,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from bot.nlu.phonetic import SoundIndex
+from bot.nlu.phonetic import SoundIndex, sounds_alike
 from bot.nlu.tokens import inside_other_word
 from bot.policy import all_packs, resolve_category, vocabulary
 
@@ -71,20 +71,31 @@ def category_words() -> tuple[str, ...]:
 def _mentions(text: str) -> list[tuple[int, int, str, str | None]]:
     """(start, end, code, read_as) of every mention; read_as is set for a near spelling."""
     pattern, words, sounds = _words()
-    exact = [(m.start(), m.end(), words[m.group(0)], None) for m in pattern.finditer(text)]
-    heard: list[tuple[int, int, str, str | None]] = []
-    # Longest first; a heard word may swallow an exact one it contains (五保护 is 五保户, not 五保 + 护).
-    for hit in sorted(sounds.find(text), key=lambda h: (h.start - h.end, h.start)):
+    mentions: list[tuple[int, int, str, str | None]] = []
+    for m in pattern.finditer(text):
+        # A longer word heard around an exact one: 五保护 is 五保户 misheard, not 五保 and 护.
+        longer = next((w for w in _longer(m.group(0)) if sounds_alike(text[m.start() : m.start() + len(w)], w)), None)
+        if longer and not inside_other_word(text, m.start(), m.start() + len(longer)):
+            mentions.append((m.start(), m.start() + len(longer), words[longer], longer))
+        else:
+            mentions.append((m.start(), m.end(), words[m.group(0)], None))
+    taken = [(s, e) for s, e, _, _ in mentions]
+    for hit in sorted(sounds.find(text, taken), key=lambda h: (h.start - h.end, h.start)):  # longest first
         codes = {words[w] for w in hit.words}
-        inside = [m for m in exact if hit.start <= m[0] and m[1] <= hit.end]
-        crossing = [m for m in exact + heard if m[0] < hit.end and hit.start < m[1] and m not in inside]
-        if len(codes) != 1 or crossing or any(m[1] - m[0] >= hit.end - hit.start for m in inside):
-            continue  # sounds like two different categories, or another reading is as long
+        if len(codes) != 1 or any(s < hit.end and hit.start < e for s, e in taken):
+            continue  # sounds like two different categories, or overlaps a longer reading
         if inside_other_word(text, hit.start, hit.end):
             continue  # an ordinary word that sounds like a category (无保 in 无保险)
-        exact = [m for m in exact if m not in inside]
-        heard.append((hit.start, hit.end, codes.pop(), min(hit.words, key=len)))
-    return sorted(exact + heard)
+        taken.append((hit.start, hit.end))
+        mentions.append((hit.start, hit.end, codes.pop(), min(hit.words, key=len)))
+    return sorted(mentions)
+
+
+@functools.cache
+def _longer(word: str) -> tuple[str, ...]:
+    """Category words that begin with `word` and are longer, longest first (五保 → 五保户, 五保老人)."""
+    words = _words()[1]
+    return tuple(sorted((w for w in words if w.startswith(word) and w != word), key=len, reverse=True))
 
 
 def read(text: str) -> CategoryReading:

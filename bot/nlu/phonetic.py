@@ -14,8 +14,6 @@ time, where phrases never apply, and skipping them cuts its import from ~120 ms 
 from __future__ import annotations
 
 import functools
-import itertools
-import math
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,7 +21,6 @@ from typing import Any
 
 _INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("r", "l"), ("f", "h"))
 _FINALS = (("ing", "in"), ("eng", "en"), ("ang", "an"))
-_MAX_READINGS = 32  # combinations of heteronym readings kept per indexed word
 
 
 def fold(syllable: str) -> str:
@@ -63,13 +60,6 @@ def sounds_alike(a: str, b: str) -> bool:
     return len(a) == len(b) and all(readings(x) & readings(y) for x, y in zip(a, b, strict=True))
 
 
-def _keys(word: str) -> list[tuple[str, ...]]:
-    per_char = [sorted(readings(ch)) for ch in word]
-    if not all(per_char):
-        return []
-    return [tuple(k) for k in itertools.islice(itertools.product(*per_char), _MAX_READINGS)]
-
-
 @dataclass(frozen=True)
 class SoundHit:
     start: int
@@ -79,54 +69,49 @@ class SoundHit:
 
 
 class SoundIndex:
-    """Indexed words (two characters or more) looked up by how a window of text sounds."""
+    """Indexed words (two characters or more) looked up by how a window of text sounds.
+
+    A near spelling keeps at least one character of its word in place, so windows are found from
+    the characters they share with a word (保 at offset 1 of 低保户 puts a window one character to
+    its left) and only those are compared by sound: a message with none of the words' characters
+    costs one dictionary lookup per character.
+    """
 
     def __init__(self, words: Iterable[str]) -> None:
-        self._by_key: dict[tuple[str, ...], set[str]] = {}
-        self._lengths: set[int] = set()
-        self._first: set[str] = set()
+        self._sounds: dict[str, tuple[frozenset[str], ...]] = {}
+        self._by_char: dict[str, list[tuple[str, int]]] = {}
         for word in words:
-            if len(word) < 2:
+            sounds = tuple(readings(ch) for ch in word)
+            if len(word) < 2 or not all(sounds) or word in self._sounds:
                 continue
-            for key in _keys(word):
-                self._by_key.setdefault(key, set()).add(word)
-                self._first.add(key[0])
-                self._lengths.add(len(word))
+            self._sounds[word] = sounds
+            for offset, ch in enumerate(word):
+                self._by_char.setdefault(ch, []).append((word, offset))
 
     def find(self, text: str, taken: Sequence[tuple[int, int]] = ()) -> list[SoundHit]:
-        """Windows of `text` that sound like an indexed word without being it, keeping at least half
+        """Windows of `text` that sound like an indexed word without being one, keeping at least half
         its characters; windows overlapping `taken` spans (already read exactly) are skipped."""
-        if not self._by_key or not text:
-            return []
-        blocked = [False] * len(text)
-        for start, end in taken:
-            for i in range(max(0, start), min(len(text), end)):
-                blocked[i] = True
-        sounds = [readings(ch) for ch in text]
-        hits: list[SoundHit] = []
-        for start, first in enumerate(sounds):
-            if blocked[start] or not (first & self._first):
-                continue
-            for length in self._lengths:
-                end = start + length
-                if end > len(text) or any(blocked[start:end]):
+        free = [True] * len(text)
+        for s, e in taken:
+            free[max(0, s) : max(0, e)] = [False] * (min(e, len(text)) - max(0, s))
+        found: dict[tuple[int, int], set[str]] = {}
+        tried: set[tuple[int, str]] = set()
+        for i, ch in enumerate(text):
+            if not free[i]:
+                continue  # every window through a character already read overlaps that reading
+            for word, offset in self._by_char.get(ch, ()):
+                start, end = i - offset, i - offset + len(word)
+                if start < 0 or end > len(text) or (start, word) in tried:
                     continue
+                tried.add((start, word))
                 window = text[start:end]
-                matched = self._lookup(sounds[start:end])
-                close = tuple(
-                    sorted(w for w in matched if w != window and _kept(w, window) >= math.ceil(length / 2))
-                )
-                if close and window not in matched:
-                    hits.append(SoundHit(start, end, window, close))
-        return hits
-
-    def _lookup(self, sounds: Sequence[frozenset[str]]) -> set[str]:
-        if not all(sounds):
-            return set()
-        found: set[str] = set()
-        for key in itertools.islice(itertools.product(*(sorted(s) for s in sounds)), _MAX_READINGS):
-            found |= self._by_key.get(key, set())
-        return found
+                if window in self._sounds or not all(free[start:end]):
+                    continue
+                if not all(readings(c) & sound for c, sound in zip(window, self._sounds[word], strict=True)):
+                    continue  # most tries end here, at the first character that sounds different
+                if len(word) <= 2 or _kept(word, window) * 2 >= len(word):  # two: the one we came from
+                    found.setdefault((start, end), set()).add(word)
+        return [SoundHit(s, e, text[s:e], tuple(sorted(w))) for (s, e), w in sorted(found.items())]
 
 
 def _kept(word: str, window: str) -> int:

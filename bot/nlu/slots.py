@@ -152,7 +152,7 @@ def _name_from(run: str) -> str | None:
         return None
     if len(run) <= 3:
         return run if len(run) >= 2 else None
-    for length in (2, 3, 4):
+    for length in range(2, min(4, len(run) - 1) + 1):
         if run[length] in _AFTER_NAME and run[length - 1] not in _AFTER_NAME:
             return run[:length]
     return None

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from bot.nlu.tokens import words
+from bot.nlu.tokens import inside_other_word
 from bot.policy import all_packs, gazetteer
 
 _NOT_PLACES = frozenset({"中国", "全国", "本地", "外地", "当地", "老家", "城里", "乡下", "农村", "城镇", "外省", "本省"})
@@ -94,17 +94,33 @@ def unknown_place(text: str) -> str | None:
     known place was found in the text."""
     if not text or any(word in text for word in _HOME_WORDS):
         return None
-    names = _names()
-    tokens = words(text)
-    for i, token in enumerate(tokens):
-        name, following = token, i + 1
-        if i + 1 < len(tokens) and token + tokens[i + 1] in names:
-            name, following = token + tokens[i + 1], i + 2  # 合肥 + 市
-        if name not in names or name in _NOT_PLACES:
+    names, longest, firsts = _names(), _longest(), _first_characters()
+    i = 0
+    while i < len(text):
+        # The longest name starting here (合肥市 before 合肥); most messages have none at all.
+        end = None
+        if text[i] in firsts:
+            end = next((e for e in range(min(len(text), i + longest), i + 1, -1) if text[i:e] in names), None)
+        if end is None:
+            i += 1
             continue
-        if any(k in name or name in k for k in _known()):
-            continue
-        if "".join(tokens[following : following + 3]).startswith(_ELSEWHERE_CONTEXT):
-            continue
-        return name
+        name = text[i:end]
+        if (
+            name not in _NOT_PLACES
+            and not any(k in name or name in k for k in _known())
+            and not text[end:].lstrip().startswith(_ELSEWHERE_CONTEXT)
+            and not inside_other_word(text, i, end)  # 中山 in 中山装 is clothing
+        ):
+            return name
+        i = end
     return None
+
+
+@functools.cache
+def _longest() -> int:
+    return max(map(len, _names()))
+
+
+@functools.cache
+def _first_characters() -> frozenset[str]:
+    return frozenset(name[0] for name in _names())

@@ -110,3 +110,9 @@ def test_unknown_place(text: str, place: str | None) -> None:
 def test_unknown_place_is_not_read_when_a_known_place_is_named() -> None:
     slots = parse("我是五河县的 在北京").slots
     assert slots.locality == "wuhe" and slots.unknown_place is None
+
+
+def test_id_followed_by_four_characters_does_not_crash() -> None:
+    # Found by fuzzing: a four-character run after an ID number indexed past its end.
+    number = "34032219550312214X"
+    assert parse(f"{number}王建国强").slots.id_number == number
