@@ -150,7 +150,7 @@ def _parse(text: str, default_locality: str | None) -> Parsed:
         month=when.month or dates.month(norm, used),
         amount=numbers.amount(norm, used),
         migrant=extract.migrant(norm),
-        newborn=extract.newborn(norm, when.birth_date),
+        newborn=extract.newborn(norm, when.birth_date, birth_year),
         student=extract.student(norm),
         employee_insured=extract.employee_insured(norm),
         residence_permit=extract.residence_permit(norm),

@@ -53,6 +53,8 @@ _POSSESSIVE = r"(?:我|俺|咱)(?:们)?(?:家)?(?:的)?"
 # Daughters and children counted, not named: 独生子女 and 两个女儿 are categories (独女户, 两女户).
 _COUNTED = frozenset({"女儿", "子女", "儿女", "闺女"})
 _COUNTED_BEFORE = re.compile(r"(?:独生|两个|一个|俩|两)$")
+# One relative's relative: 我儿子的孩子, 俺哥家的孩子.
+_OF = re.compile(r"(?:的|家的|家)")
 # The speaker plainly speaking of themself.
 _SELF = re.compile(
     r"(?:我|俺|本人)(?:自己|本人)?(?:是|今年|已经|都|也是|都已经|今年都)?"
@@ -84,11 +86,18 @@ def relation(text: str) -> str | None:
     """The relation of the person asked about, or None when the message does not say."""
     pattern, relation_of = _pattern()
     found: list[str] = []
+    last_end = -10
     for m in pattern.finditer(text):
         word = m.group("plain") or m.group("owned")
         if word in _COUNTED and _COUNTED_BEFORE.search(text[max(0, m.start() - 2) : m.start()]):
             continue
-        found.append(relation_of[word])
+        relation = relation_of[word]
+        if found and _OF.fullmatch(text[last_end : m.start()]):
+            # 我儿子的孩子 is a grandchild; 我大姐家的孩子, 我儿子的媳妇 are somebody else.
+            found[-1] = "grandchild" if (found[-1], relation) == ("child", "child") else "other"
+        else:
+            found.append(relation)
+        last_end = m.end()
     if not found:
         return "self" if _SELF.search(text) else None
     if "father" in found and "mother" in found:

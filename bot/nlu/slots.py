@@ -90,10 +90,13 @@ def migrant(text: str) -> bool:
     return bool(_MIGRANT.search(text))
 
 
-def newborn(text: str, birth_date: dt.date | None = None) -> bool:
-    """A baby: said in words, or a birth date within the last year."""
-    if birth_date is not None and 0 <= (clock.today() - birth_date).days <= 366:
-        return True
+def newborn(text: str, birth_date: dt.date | None = None, birth_year: int | None = None) -> bool:
+    """A baby: a birth date within the last year, or said in words, unless the birth date or year
+    says otherwise (孩子21年出生的 is a toddler, not a newborn)."""
+    if birth_date is not None:
+        return 0 <= (clock.today() - birth_date).days <= 366
+    if birth_year is not None and birth_year < clock.today().year - 1:
+        return False
     return bool(_NEWBORN.search(text))
 
 

@@ -116,3 +116,9 @@ def test_spring_festival_table() -> None:
     assert spring_festival(2024) == D(2024, 2, 10)
     assert spring_festival(2023) == D(2023, 1, 22)
     assert spring_festival(2099) == D(2099, 2, 1)  # past the table: a stand-in inside the festival's range
+
+
+def test_a_birth_year_long_past_is_not_a_newborn() -> None:
+    assert parse("孩子21年出生的 怎么交").slots.newborn is False
+    assert parse("孩子刚出生 怎么交").slots.newborn is True
+    assert parse("孩子10月5号生的").slots.newborn is True  # within the last year

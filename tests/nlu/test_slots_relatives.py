@@ -30,6 +30,9 @@ from bot.nlu.relatives import RELATIONS
         ("外孙女几个月了", "grandchild"),
         ("爷爷奶奶都八十多了", "grandparent"),
         ("我哥是五保户", "sibling"),
+        ("我儿子的孩子刚出生", "grandchild"),  # a relative's relative
+        ("我大姐家的孩子", "other"),
+        ("我儿子的媳妇", "other"),
         ("邻居家老人问的", "other"),
         ("村里大娘让我问", "other"),  # 大娘 is not the speaker's mother
         # the speaker, said plainly
