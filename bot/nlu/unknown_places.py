@@ -13,7 +13,6 @@ The provinces, cities and counties that contain a covered place are known, not u
 from __future__ import annotations
 
 import functools
-import logging
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -45,28 +44,28 @@ def _divisions(prefixes: list[Any], depth: int = 0) -> Iterator[tuple[int, str]]
 
 
 @functools.cache
-def _place_tags() -> dict[str, str]:
-    """jieba's part-of-speech tag per word (its dictionary's third column)."""
-    import jieba.posseg
-
+def _jieba_place_words() -> frozenset[str]:
+    """Words jieba's dictionary tags `ns` (place name): one regular-expression pass over the file
+    (~70 ms) instead of loading its whole part-of-speech table (~0.5 s)."""
     from bot.nlu.tokens import _tokenizer
 
-    jieba.setLogLevel(logging.WARNING)
-    return jieba.posseg.POSTokenizer(_tokenizer()).word_tag_tab
+    with _tokenizer().get_dict_file() as f:
+        dictionary = f.read().decode("utf-8")
+    return frozenset(re.findall(r"^(\S+) \d+ ns\S*\s*$", dictionary, flags=re.MULTILINE))
 
 
 @functools.cache
 def _names() -> frozenset[str]:
     from stdnum import numdb
 
-    tags = _place_tags()
+    jieba_places = _jieba_place_words()
     names: set[str] = set()
     for level, name in _divisions(numdb.get("cn/loc").prefixes):
         if name in _GENERIC or len(name) < 2:
             continue
         names.add(name)
         stem = _SUFFIX.sub("", name)
-        if len(stem) >= 2 and stem != name and (level < 2 or tags.get(stem, "").startswith("ns")):
+        if len(stem) >= 2 and stem != name and (level < 2 or stem in jieba_places):
             names.add(stem)
     return frozenset(names)
 
