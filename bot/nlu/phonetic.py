@@ -14,6 +14,7 @@ time, where phrases never apply, and skipping them cuts its import from ~120 ms 
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import Any
 
 _INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("r", "l"), ("f", "h"))
 _FINALS = (("ing", "in"), ("eng", "en"), ("ang", "an"))
+_MAX_KEYS = 64  # reading combinations per word or window (heteronyms: 长 cháng/zhǎng, 和 hé/huó/...)
 
 
 def fold(syllable: str) -> str:
@@ -71,47 +73,66 @@ class SoundHit:
 class SoundIndex:
     """Indexed words (two characters or more) looked up by how a window of text sounds.
 
-    A near spelling keeps at least one character of its word in place, so windows are found from
-    the characters they share with a word (保 at offset 1 of 低保户 puts a window one character to
-    its left) and only those are compared by sound: a message with none of the words' characters
-    costs one dictionary lookup per character.
+    A near spelling keeps at least one character of its word in place, so the windows worth
+    hearing are those a shared character implies (保 at offset 1 of a three-character word puts a
+    window one character to its left); each is looked up once by its folded readings, whatever
+    the number of words it could be. A message with none of the words' characters costs one
+    dictionary lookup per character.
     """
 
     def __init__(self, words: Iterable[str]) -> None:
-        self._sounds: dict[str, tuple[frozenset[str], ...]] = {}
-        self._by_char: dict[str, list[tuple[str, int]]] = {}
+        self._by_sound: dict[tuple[str, ...], set[str]] = {}
+        # character -> (offset, length) -> per position, every reading a word there can have: a
+        # window whose characters miss one of these cannot sound like any of those words.
+        self._windows: dict[str, dict[tuple[int, int], list[set[str]]]] = {}
+        self._words: set[str] = set()
         for word in words:
-            sounds = tuple(readings(ch) for ch in word)
-            if len(word) < 2 or not all(sounds) or word in self._sounds:
+            sounds = [readings(ch) for ch in word]
+            if len(word) < 2 or not all(sounds) or word in self._words:
                 continue
-            self._sounds[word] = sounds
+            self._words.add(word)
+            for key in itertools.islice(itertools.product(*sounds), _MAX_KEYS):
+                self._by_sound.setdefault(key, set()).add(word)
             for offset, ch in enumerate(word):
-                self._by_char.setdefault(ch, []).append((word, offset))
+                heard = self._windows.setdefault(ch, {}).setdefault((offset, len(word)), [set() for _ in word])
+                for position, sound in enumerate(sounds):
+                    heard[position] |= sound
 
     def find(self, text: str, taken: Sequence[tuple[int, int]] = ()) -> list[SoundHit]:
         """Windows of `text` that sound like an indexed word without being one, keeping at least half
         its characters; windows overlapping `taken` spans (already read exactly) are skipped."""
         free = [True] * len(text)
         for s, e in taken:
-            free[max(0, s) : max(0, e)] = [False] * (min(e, len(text)) - max(0, s))
-        found: dict[tuple[int, int], set[str]] = {}
-        tried: set[tuple[int, str]] = set()
+            for i in range(max(0, s), min(e, len(text))):
+                free[i] = False
+        hits: list[SoundHit] = []
+        tried: set[tuple[int, int]] = set()
         for i, ch in enumerate(text):
             if not free[i]:
                 continue  # every window through a character already read overlaps that reading
-            for word, offset in self._by_char.get(ch, ()):
-                start, end = i - offset, i - offset + len(word)
-                if start < 0 or end > len(text) or (start, word) in tried:
+            for (offset, length), heard in self._windows.get(ch, {}).items():
+                start, end = i - offset, i - offset + length
+                if start < 0 or end > len(text) or (start, end) in tried:
                     continue
-                tried.add((start, word))
+                if not all(readings(c) & h for c, h in zip(text[start:end], heard, strict=True)):
+                    continue  # most windows end here, at the first character that sounds different
+                tried.add((start, end))
                 window = text[start:end]
-                if window in self._sounds or not all(free[start:end]):
+                if window in self._words or not all(free[start:end]):
                     continue
-                if not all(readings(c) & sound for c, sound in zip(window, self._sounds[word], strict=True)):
-                    continue  # most tries end here, at the first character that sounds different
-                if len(word) <= 2 or _kept(word, window) * 2 >= len(word):  # two: the one we came from
-                    found.setdefault((start, end), set()).add(word)
-        return [SoundHit(s, e, text[s:e], tuple(sorted(w))) for (s, e), w in sorted(found.items())]
+                close = sorted(w for w in self._heard(window) if _kept(w, window) * 2 >= len(w))
+                if close:
+                    hits.append(SoundHit(start, end, window, tuple(close)))
+        return sorted(hits, key=lambda h: (h.start, h.end))
+
+    def _heard(self, window: str) -> set[str]:
+        sounds = [readings(ch) for ch in window]
+        if not all(sounds):
+            return set()
+        found: set[str] = set()
+        for key in itertools.islice(itertools.product(*sounds), _MAX_KEYS):
+            found |= self._by_sound.get(key, set())
+        return found
 
 
 def _kept(word: str, window: str) -> int:
