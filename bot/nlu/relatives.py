@@ -39,7 +39,7 @@ _PLAIN: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 # Words that name the relation only after a possessive (我妈, 俺娘, 我家老头子).
 _OWNED: dict[str, tuple[str, ...]] = {
-    "spouse": ("老头子", "老头儿", "老头", "老太婆", "老婆子", "男人", "婆娘"),
+    "spouse": ("那口子", "老头子", "老头儿", "老头", "老太婆", "老婆子", "男人", "婆娘"),
     "mother": ("妈", "娘", "婆婆"),
     "father": ("爸", "爹", "公公"),
     "child": ("姑娘", "娃"),
@@ -59,8 +59,12 @@ _OF = re.compile(r"(?:的|家的|家)")
 _SELF = re.compile(
     r"(?:我|俺|本人)(?:自己|本人)?(?:是|今年|已经|都|也是|都已经|今年都)?"
     r"(?:\d{2,4}年(?:的|出生|生)|\d{1,3}(?:岁|周岁|了|多)|快\d|满\d|低保|五保|特困|残疾|脱贫|贫困|监测|优抚|军属|孤儿)"
-    r"|(?:我|俺)自己|本人|给自己"
+    r"|(?:我|俺)(?:自己|自个儿|自个)|本人|给自己"
 )
+# The speaker insisting on themself: 孩子们都在外地 俺自个咋交 is about the speaker.
+_MYSELF = re.compile(r"(?:我|俺)(?:自己|自个儿|自个)|本人")
+# Words older residents use to address the person they talk to, at the start of a message: 闺女 俺家…
+_ADDRESS = re.compile(r"^(?:闺女|姑娘|小伙子?)\s")
 
 
 @functools.cache
@@ -84,10 +88,13 @@ def _pattern() -> tuple[re.Pattern[str], dict[str, str]]:
 
 def relation(text: str) -> str | None:
     """The relation of the person asked about, or None when the message does not say."""
+    if _MYSELF.search(text):
+        return "self"
     pattern, relation_of = _pattern()
     found: list[str] = []
     last_end = -10
-    for m in pattern.finditer(text):
+    address = _ADDRESS.match(text)
+    for m in pattern.finditer(text, address.end() if address else 0):
         word = m.group("plain") or m.group("owned")
         if word in _COUNTED and _COUNTED_BEFORE.search(text[max(0, m.start() - 2) : m.start()]):
             continue

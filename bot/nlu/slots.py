@@ -60,11 +60,16 @@ _EMPLOYEE = re.compile(
 _EMPLOYEE_DENIED = re.compile(r"(?:没|没有|不是|不交|不缴|停了|断了)$")
 _RESIDENCE_PERMIT = re.compile(r"(?:有|办了?|办好了|拿着|拿到了?|持有?|领了)(?:个)?居住证")
 _RESIDENCE_DENIED = re.compile(r"(?:没|没有|没办|不能)$")
-# Recognised as a 低保/特困/... member only lately: 刚评上低保, 新认定的, 年后才认定.
+# Recognised as a 低保/特困/... member only lately: 刚评上低保, 新认定的, 年后才认定. Verbs that say
+# "recognised" on their own, and verbs that do only beside a category (刚办下来 may be a birth
+# certificate; 低保刚办下来 is a recognition).
+_NEWLY = r"(?:刚|刚刚|新|才|最近|后来才|年后才|今年才|这个月才|上个月才)(?:被)?"
 _NEWLY_RECOGNISED = re.compile(
-    r"(?:刚|刚刚|新|才|最近|后来才|年后才|今年才|这个月才|上个月才|刚被|新被)(?:被)?"
-    r"(?:评上|评为|认定|纳入|批下来|批了|办下来|办上|定为|吃上|享受上|确定为|识别为|列为|列入)"
-    r"|新认定|新纳入|新增(?:的)?(?:低保|特困|五保|监测)"
+    _NEWLY + r"(?:评上|评为|认定|纳入|定为|确定为|识别为|列为|列入)|新认定|新纳入|新增(?:的)?(?:低保|特困|五保|监测)"
+)
+_NEWLY_GRANTED = re.compile(
+    r"(?:低保|五保|特困|监测|脱贫|残疾|优抚)[^ ]{0,4}" + _NEWLY + r"(?:批下来|批了|办下来|办上|吃上|享受上)"
+    r"|" + _NEWLY + r"(?:批下来|批了|办下来|办上|吃上|享受上)(?:的)?(?:低保|五保|特困)"
 )
 
 
@@ -83,7 +88,7 @@ def residence_permit(text: str) -> bool:
 
 
 def newly_recognised(text: str) -> bool:
-    return bool(_NEWLY_RECOGNISED.search(text))
+    return bool(_NEWLY_RECOGNISED.search(text) or _NEWLY_GRANTED.search(text))
 
 
 def migrant(text: str) -> bool:

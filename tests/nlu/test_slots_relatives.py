@@ -40,6 +40,9 @@ from bot.nlu.relatives import RELATIONS
         ("我今年70了", "self"),
         ("我是低保户交多少", "self"),
         ("我自己交", "self"),
+        ("孩子们都在外地 俺自个咋交医保", "self"),  # the speaker insists on themself
+        ("闺女 俺家那口子是残疾 要交多少钱", "spouse"),  # 闺女 addresses the listener
+        ("孩子 刚出生怎么交", "child"),
         # not said
         ("我想问一下医保多少钱", None),
         ("我是五河的", None),
