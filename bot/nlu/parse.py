@@ -162,7 +162,7 @@ def _parse(text: str, default_locality: str | None) -> Parsed:
         id_number=id_number,
         name=name,
         refund_reason=extract.refund_reason(norm),
-        hukou_elsewhere=extract.hukou_elsewhere(norm),
+        hukou_elsewhere=extract.hukou_elsewhere(norm, [(h.start, h.end) for h in hits]),
         place_named=place is not None,
         place_exact=place.exact if place else True,
         unknown_place=None if hits else unknown_place(norm),

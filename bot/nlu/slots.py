@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 
 from bot import clock
 
@@ -112,8 +113,14 @@ def student(text: str) -> str | None:
     return None
 
 
-def hukou_elsewhere(text: str) -> bool:
-    return bool(_HUKOU_ELSEWHERE.search(text))
+def hukou_elsewhere(text: str, known_places: Sequence[tuple[int, int]] = ()) -> bool:
+    """Registered elsewhere. 户口在X counts only when X is not a place we cover: 户口在五河县朱顶镇
+    is a 五河 resident (working away), not an outsider."""
+    for m in _HUKOU_ELSEWHERE.finditer(text):
+        if m.group(0).startswith("户口在") and any(start == m.start() + 3 for start, _ in known_places):
+            continue
+        return True
+    return False
 
 
 def refund_reason(text: str) -> str | None:

@@ -118,3 +118,11 @@ def test_id_followed_by_four_characters_does_not_crash() -> None:
     # Found by fuzzing: a four-character run after an ID number indexed past its end.
     number = "34032219550312214X"
     assert parse(f"{number}王建国强").slots.id_number == number
+
+
+def test_hukou_in_a_covered_place_is_not_elsewhere() -> None:
+    # A 五河 resident working away (issue 10: the migrant extended deadline), not an outsider.
+    slots = parse("户口在五河县朱顶镇 过年才回去还能交吗").slots
+    assert slots.hukou_elsewhere is False and slots.migrant is True
+    assert slots.locality == "wuhe" and slots.town == "朱顶镇"
+    assert parse("户口在河南 在这能交吗").slots.hukou_elsewhere is True
