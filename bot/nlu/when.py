@@ -9,9 +9,10 @@ dialogue can confirm it.
 
 A date without a year is the nearest such date to today, except for a birth or a death, which is
 the latest one not after today: on 20 November, 12月20号去世 is last December. A payment keeps the
-nearest date, because residents say 交的 of a payment they are planning too: on 20 November,
-我12月30号交的什么时候报销 asks about this December. Any event date after today is therefore not
-an event but a day asked about (明天交了能报吗, 12月30号交的).
+nearest date when that is within two months, because residents say 交的 of a payment they are
+planning too: on 20 November, 我12月30号交的什么时候报销 asks about this December, while
+3月15号交的 is last March. An event date after today is not an event but a day asked about
+(明天交了能报吗, 12月30号交的).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ _SPRING_FESTIVAL = {
     2030: dt.date(2030, 2, 3), 2031: dt.date(2031, 1, 23), 2032: dt.date(2032, 2, 11),
     2033: dt.date(2033, 1, 31), 2034: dt.date(2034, 2, 19), 2035: dt.date(2035, 2, 8),
 }  # fmt: skip
+_PLANNED = dt.timedelta(days=60)  # how far ahead a payment said with 交的 may still be a plan
 _LUNAR_MONTH_DAYS = 30  # 腊月 starts this many days before the festival (29 or 30: a day at most off)
 
 
@@ -137,7 +139,7 @@ def _lunar_day(raw: str | None) -> int:
 # ---- readers: (pattern, builder) ----------------------------------------------------------------
 _YW = r"(前年|去年|今年|明年|后年)"
 _WRITTEN = re.compile(
-    r"(?:" + _YW + r"|(\d{4})\s*年)?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*(?:日|号)"
+    r"(?:" + _YW + r"|(\d{4})\s*年)?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*(?:日|号|(?=交|缴|去世|走|出生|生|前|之前|以前|截止))"
     r"|(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"
 )
 _MONTH_DAY = re.compile(r"(上个月|上月|这个月|本月|下个月|下月)(\d{1,2})(?:号|日)")
@@ -281,6 +283,8 @@ def read(text: str) -> Reading:
     for mention in mentions:
         event = _event(text, mention.start, mention.end)
         date = mention.pick(event in ("birth", "death"))
+        if event == "paid" and date is not None and date > today + _PLANNED:
+            date = mention.pick(True) or date  # months ahead: a payment made, not planned
         if date is None:
             continue
         if event is not None and date > today:

@@ -26,6 +26,8 @@ D = dt.date
         ("上个月交的", D(2023, 10, 1), True),
         ("3天前交的", D(2023, 11, 17), True),
         ("交的时间是10月8号", D(2023, 10, 8), False),
+        ("3月15号交的 什么时候能报", D(2023, 3, 15), False),  # months ahead would be no plan: last March
+        ("3月15交的", D(2023, 3, 15), False),  # no 号
     ],
 )
 def test_paid_on(text: str, paid_on: dt.date, relative: bool) -> None:

@@ -126,3 +126,8 @@ def test_hukou_in_a_covered_place_is_not_elsewhere() -> None:
     assert slots.hukou_elsewhere is False and slots.migrant is True
     assert slots.locality == "wuhe" and slots.town == "朱顶镇"
     assert parse("户口在河南 在这能交吗").slots.hukou_elsewhere is True
+
+
+@pytest.mark.parametrize("text", ["出生90多天了还没交", "三个月大的孩子", "孩子刚出生"])
+def test_babies_by_age_in_days_or_months(text: str) -> None:
+    assert parse(text).slots.newborn is True
