@@ -190,8 +190,7 @@ def _lunar(m: re.Match[str]) -> _Mention:
         return start + dt.timedelta(days=day - 1)
 
     if word:
-        year = _year_of(word)
-        assert year is not None
+        year = clock.today().year + _YEAR_WORD[word]
         return _Mention(m.start(), m.end(), lambda _past: on(year), True)
     return _Mention(m.start(), m.end(), lambda past: _around(on, past), True)
 
@@ -210,8 +209,7 @@ def _new_year(m: re.Match[str]) -> _Mention:
         return dt.date(year, 12, 31) if end_of_year else dt.date(year, 1, 1)
 
     if word:
-        year = _year_of(word)
-        assert year is not None
+        year = clock.today().year + _YEAR_WORD[word]
         return _Mention(m.start(), m.end(), lambda _past: on(year), True)
     if end_of_year:  # 年底 alone is this year's end
         return _Mention(m.start(), m.end(), lambda _past: on(clock.today().year), True)
