@@ -4,9 +4,11 @@
     p = parse("五河县低保户交多少钱")      # Parsed(intent="amount", confidence=..., slots=Slots(...))
     p.slots.locality, p.slots.categories   # "wuhe", ("dibao",)
 
-Built on jieba (tokens, person names), rapidfuzz (typos in places and key phrases) and zhconv
-(traditional → simplified); place names come from `bot.policy.gazetteer()`, category words from
-the policy vocabulary. No network, no model download.
+Built on jieba (tokens, place tags), rapidfuzz (typos in places and key phrases), pypinyin (names
+misheard by voice input: 藤州 → 滕州, 地保户 → 低保户) and zhconv (traditional → simplified); place
+names come from `bot.policy.gazetteer()`, category words from the policy vocabulary, places we do not
+cover from python-stdnum's division table. No network, no model download. What each slot reads:
+docs/nlu.md.
 """
 
 from __future__ import annotations

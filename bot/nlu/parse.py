@@ -3,39 +3,61 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from bot.nlu import categories, history, numbers, relatives
 from bot.nlu import slots as extract
+from bot.nlu import when as dates
 from bot.nlu.intents import decide
 from bot.nlu.normalize import finish, width_and_script
 from bot.nlu.places import combine, find_places
+from bot.nlu.unknown_places import unknown_place
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Slots:
-    """Facts in one message. Unknown facts are None / empty / False."""
+    """Facts in one message. Unknown facts are None / empty / False. Every value is JSON-safe once
+    dates are written as ISO strings and Decimals as strings (`to_dict` keeps the Python types)."""
 
     locality: str | None = None  # locality id (wuhe, tengzhou, ...): named in the text, else the default
     town: str | None = None  # task-table name, e.g. 滨湖镇
     village: str | None = None  # task-table name, e.g. 桃东村
-    categories: tuple[str, ...] = ()  # canonical codes from bot/policy/vocabulary.yaml
-    age: int | None = None
+    categories: tuple[str, ...] = ()  # canonical codes from bot/policy/vocabulary.yaml, said and not denied
+    not_categories: tuple[str, ...] = ()  # denied: 不是低保, 没有残疾证, 非低保
+    relation: str | None = None  # whose insurance: self | mother | father | parents | spouse | child | ...
+    age: int | None = None  # stated in years (never derived from a birth year: the dialogue picks the day)
+    birth_year: int | None = None  # 俺是58年的, 1958年出生; also the year of a full birth_date
     birth_date: dt.date | None = None
-    dates: tuple[dt.date, ...] = ()  # other dates (usually when paid); a year left out is inferred
-    month: int | None = None  # a month without a day: 3月份补交
+    dates: tuple[dt.date, ...] = ()  # every date except births (paid, died, or asked about: 2月28号之前)
+    paid_on: dt.date | None = None  # the day the resident says was paid: 上礼拜交的, 10月8号交的
+    died_on: dt.date | None = None  # 12月20号去世, 去年腊月走的
+    dates_relative: bool = False  # a date was read from a word relative to today (前天, 上礼拜, 过了年)
+    month: int | None = None  # a month without a day: 3月份补交, 明年一月份
     amount: Decimal | None = None
     migrant: bool = False  # works away, back for the Spring Festival
     newborn: bool = False
     student: str | None = None  # university | vocational | school
+    employee_insured: bool = False  # has employee insurance now: 单位给交, 有职工医保
+    residence_permit: bool = False  # 有居住证
+    newly_recognised: bool = False  # recognised as a category member lately: 刚评上低保, 年后才认定
+    uninsured_years: int | None = None  # 断保两年, 两年没交
+    paid_back_years: int | None = None  # 补交了一年
+    continuous_years: int | None = None  # 连续交了五年
+    no_claims: bool = False  # 去年没报销, 一年没看病
     id_number: str | None = field(default=None, repr=False)  # normalised candidate, not validated
     name: str | None = field(default=None, repr=False)  # the name typed beside the ID number
     refund_reason: str | None = None  # death | duplicate | employee_insurance | other_city
     hukou_elsewhere: bool = False  # household registration is elsewhere
     place_named: bool = False  # True when the locality came from the text, not the default
-    place_exact: bool = True  # False when the place was read through a typo
+    place_exact: bool = True  # False when the place was read through a near spelling
+    unknown_place: str | None = None  # a place named that no pack covers: 北京, 郑州市
+    corrections: tuple[tuple[str, str], ...] = ()  # near spellings (as written, as read): (藤州, 滕州)
 
     @property
     def hukou_local(self) -> bool | None:
@@ -76,6 +98,14 @@ def _id_spans(text: str, numbers: list[str]) -> list[tuple[int, int]]:
 
 def parse(text: str, default_locality: str | None = None) -> Parsed:
     """Intent and slots of one resident message. Never raises on odd input; empty → unknown."""
+    try:
+        return _parse(text, default_locality)
+    except Exception:  # noqa: BLE001 - a reader's bug must cost one message its slots, not the bot
+        log.exception("NLU failed on a message of %d characters", len(text) if isinstance(text, str) else -1)
+        return Parsed("unknown", 0.0, Slots(locality=default_locality), "")
+
+
+def _parse(text: str, default_locality: str | None) -> Parsed:
     raw = width_and_script(text if isinstance(text, str) else str(text or ""))
     ids = extract.find_ids(raw)
     id_number = ids[0] if ids else None
@@ -91,31 +121,52 @@ def parse(text: str, default_locality: str | None = None) -> Parsed:
     hits = find_places(norm, default_locality)
     place = combine(hits, norm)
     used: list[tuple[int, int]] = [(h.start, h.end) for h in hits]
-    dates, birth, date_spans = extract.dates(norm)
-    used += date_spans
-    age, age_span = extract.age(norm)
+    when = dates.read(norm)
+    used += when.spans
+    relation = relatives.relation(norm)
+    birth_year, year_span = numbers.birth_year(norm, relation)
+    if year_span:
+        used.append(year_span)
+    if when.birth_date is not None:
+        birth_year = when.birth_date.year
+    age, age_span = numbers.age(norm)
     if age_span:
         used.append(age_span)
-    month = extract.month(norm, used)
+    kinds = categories.read(norm)
     found = Slots(
         locality=place.locality if place else default_locality,
         town=place.town if place else None,
         village=place.village if place else None,
-        categories=extract.categories(norm),
+        categories=kinds.categories,
+        not_categories=kinds.denied,
+        relation=relation,
         age=age,
-        birth_date=birth,
-        dates=dates,
-        month=month,
-        amount=extract.amount(norm, used),
+        birth_year=birth_year,
+        birth_date=when.birth_date,
+        dates=when.dates,
+        paid_on=when.paid_on,
+        died_on=when.died_on,
+        dates_relative=when.relative,
+        month=when.month or dates.month(norm, used),
+        amount=numbers.amount(norm, used),
         migrant=extract.migrant(norm),
-        newborn=extract.newborn(norm, birth),
+        newborn=extract.newborn(norm, when.birth_date, birth_year),
         student=extract.student(norm),
+        employee_insured=extract.employee_insured(norm),
+        residence_permit=extract.residence_permit(norm),
+        newly_recognised=extract.newly_recognised(norm),
+        uninsured_years=history.uninsured_years(norm),
+        paid_back_years=history.paid_back_years(norm),
+        continuous_years=history.continuous_years(norm),
+        no_claims=history.no_claims(norm),
         id_number=id_number,
         name=name,
         refund_reason=extract.refund_reason(norm),
-        hukou_elsewhere=extract.hukou_elsewhere(norm),
+        hukou_elsewhere=extract.hukou_elsewhere(norm, [(h.start, h.end) for h in hits]),
         place_named=place is not None,
         place_exact=place.exact if place else True,
+        unknown_place=None if hits else unknown_place(norm),
+        corrections=(place.corrections if place else ()) + kinds.corrections,
     )
     place_only = bool(hits) and not _PLACE_FILLER.sub("", _without(norm, hits))
     decision = decide(norm, found, has_place=bool(hits), place_only=place_only)

@@ -1,8 +1,10 @@
 """Place names in free text, from the policy engine's gazetteer (never a list of our own).
 
 Exact names first (longest first: 五河县 before 五河), then the name without its 镇/乡/村/街道 suffix
-(people say 鲍沟的, 在姜屯), then one-character typos (五和县, 滨胡镇, 桃东材) found with rapidfuzz
-over every window of the text. A guess that fits two different places is refused, not picked.
+(people say 鲍沟的, 在姜屯), then near spellings: names that sound alike (藤州, 吴河, 城官镇, 张店真:
+voice input, see phonetic.py) and one-character typos (五和县, 滨胡镇, 桃东材) found with rapidfuzz.
+A guess that fits two different places is refused, not picked; every guess records the name it
+was read as, so the bot can say 按“滕州”理解.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import extract
 
+from bot.nlu.phonetic import SoundIndex, sounds_alike
+from bot.nlu.tokens import inside_other_word
+from bot.nlu.unknown_places import is_place
 from bot.policy import gazetteer
 
 _SUFFIXES = ("回族乡", "街道", "社区", "镇", "乡", "村")
@@ -39,6 +44,7 @@ class PlaceMatch:
     matched: str = ""  # the text as the resident wrote it (after normalisation)
     exact: bool = True  # False when found by typo tolerance
     score: float = 1.0
+    corrections: tuple[tuple[str, str], ...] = ()  # (as written, as read) for each near spelling
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class _Hit:
     canonical: str
     exact: bool
     score: float
+    read_as: str = ""  # the gazetteer name a near spelling was read as ("" when exact)
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,7 @@ class _Index:
     pattern: re.Pattern[str]
     fuzzy_by_len: dict[int, tuple[list[str], list[tuple[str, str, str]]]]
     gazetteer_names: frozenset[str]
+    sounds: SoundIndex  # full names (and the localities' short names) by how they sound
 
 
 def _stem(name: str) -> str | None:
@@ -93,7 +101,10 @@ def _index() -> _Index:
             bucket[0].append(place.name)
             bucket[1].append((place.locality_id, place.kind, place.canonical))
     real = frozenset(p.name for p in gazetteer())
-    return _Index({k: tuple(v) for k, v in exact.items()}, pattern, fuzzy, real)
+    # Heard names: full names, plus the two-character names of whole localities (滕州, 五河), which
+    # residents say alone. A town's stem alone (湖阳, 城关) is too often an ordinary word (胡杨, 城管).
+    heard = [p.name for p in gazetteer() if _HAN.match(p.name) and (len(p.name) >= 3 or p.kind == "locality")]
+    return _Index({k: tuple(v) for k, v in exact.items()}, pattern, fuzzy, real, SoundIndex(heard))
 
 
 def _choose(entries: tuple[tuple[str, str, str], ...], default_locality: str | None) -> tuple | None:
@@ -139,18 +150,43 @@ def _fuzzy_hits(text: str, covered: list[tuple[int, int]], default_locality: str
             found = extract(window, names, scorer=Levenshtein.distance, score_cutoff=1, limit=None)
             if not found or any(score == 0 for _, score, _ in found):
                 continue  # nothing close, or an exact name here was already taken (or refused)
+            # One character off from several names: the one that also sounds alike is closer
+            # (吴河县 is one character from 五河县 and 唐河县, but sounds only like 五河县).
+            found = [f for f in found if sounds_alike(window, names[f[2]])] or found
             chosen = _choose(tuple({entries[i] for _, _, i in found}), default_locality)
-            if chosen is not None and not _suffix_is_a_word(window, names, found):
-                hits.append(_Hit(start, start + length, *chosen, exact=False, score=0.8))
-    # One hit per span, and no two overlapping guesses for different places.
-    hits.sort(key=lambda h: (h.start, -h.end))
+            if not _suffix_is_a_word(window, names, found):
+                read_as = min(names[i] for _, _, i in found)
+                hits.append(_guess(start, start + length, chosen, read_as, window))
+    for heard in index.sounds.find(text, covered):
+        if inside_other_word(text, heard.start, heard.end):
+            continue  # an ordinary word that happens to sound like a place (世外桃源)
+        entries = tuple({e for word in heard.words for e in index.exact[word]})
+        hits.append(_guess(heard.start, heard.end, _choose(entries, default_locality), min(heard.words), heard.written))
+    return _agreed(hits)
+
+
+def _guess(start: int, end: int, chosen: tuple | None, read_as: str, written: str) -> _Hit:
+    """A near-spelling hit; `chosen` None means it fits several places, or the text is the name of
+    another real place (郑州市 is not a typo for 滕州市): kept only to refuse overlapping guesses."""
+    if is_place(written) or is_place(_stem(written) or ""):
+        chosen = None
+    loc, kind, canonical = chosen if chosen is not None else ("", "", "")
+    return _Hit(start, end, loc, kind, canonical, exact=False, score=0.8, read_as=read_as)
+
+
+def _agreed(hits: list[_Hit]) -> list[_Hit]:
+    """One hit per span; overlapping guesses for different places (or one that fits several places)
+    are all refused: a guess is taken only when every reading of that stretch of text agrees."""
+    hits = sorted(hits, key=lambda h: (h.start, -h.end))
     kept: list[_Hit] = []
+    refused: list[_Hit] = []
     for hit in hits:
-        overlapping = [k for k in kept if k.start < hit.end and hit.start < k.end]
+        overlapping = [k for k in kept + refused if k.start < hit.end and hit.start < k.end]
         if not overlapping:
-            kept.append(hit)
-        elif any((k.locality, k.canonical) != (hit.locality, hit.canonical) for k in overlapping):
-            kept = [k for k in kept if k not in overlapping]  # two guesses disagree: refuse both
+            (kept if hit.locality else refused).append(hit)
+        elif not hit.locality or any((k.locality, k.canonical) != (hit.locality, hit.canonical) for k in overlapping):
+            refused += [k for k in overlapping if k in kept] + [hit]
+            kept = [k for k in kept if k not in overlapping]
     return kept
 
 
@@ -190,7 +226,18 @@ def combine(hits: list[_Hit], text: str) -> PlaceMatch | None:
         matched=text[mine[0].start : mine[-1].end],
         exact=all(h.exact for h in mine),
         score=min(h.score for h in mine),
+        corrections=corrections(mine, text),
     )
+
+
+def corrections(hits: list[_Hit], text: str) -> tuple[tuple[str, str], ...]:
+    """(as written, as read) for the hits read through a near spelling: (藤州, 滕州)."""
+    out: list[tuple[str, str]] = []
+    for hit in hits:
+        pair = (text[hit.start : hit.end], hit.read_as)
+        if not hit.exact and hit.read_as and pair not in out:
+            out.append(pair)
+    return tuple(out)
 
 
 def parse_place(text: str, default_locality: str | None = None) -> PlaceMatch | None:

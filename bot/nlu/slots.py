@@ -1,173 +1,18 @@
-"""Facts in a normalised message: categories, age, dates, month, amount, flags, ID number and name.
+"""Facts in a normalised message that are yes/no or a kind: migrant, newborn, student, 户籍 elsewhere,
+employee insurance, 居住证, newly recognised, refund reason; and the ID number with the name beside it.
 
 Each extractor is a small rule over the normalised text (see normalize.py): digits are Arabic,
-characters simplified, filler gone. Category words come from the policy vocabulary and the packs,
-resolved to codes by `bot.policy.resolve_category`, so the NLU never keeps its own mapping of
-official names; it adds only the spoken forms and homophone typos the documents never use.
+characters simplified, filler gone. Numbers are read in numbers.py, dates in when.py, categories
+in categories.py, relatives in relatives.py, the insurance history in history.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
-from decimal import Decimal
+from collections.abc import Sequence
 
 from bot import clock
-from bot.policy import all_packs, resolve_category, vocabulary
-
-# Spoken forms and homophone slips that no document uses (the official names come from the packs).
-_SPOKEN_CATEGORY = {
-    "残疾": "disabled",  # 残疾证, 残疾二级, 家里有个残疾的
-    "残废": "disabled",
-    "军属": "youfu",
-    "烈属": "youfu",
-    "底保": "dibao",  # dī bǎo typed with the wrong character
-    "低包": "dibao",
-    "五包": "tekun",
-    "双女": "two_daughters",
-}
-_NEGATED = re.compile(r"(?:不是|不属于|没有|非)$")
-
-
-@functools.cache
-def _category_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
-    words: dict[str, str] = {}
-    candidates: list[str] = []
-    for code, entry in vocabulary().items():
-        candidates += [entry.name_zh, *entry.synonyms]
-        words.setdefault(code, code)
-    for pack in all_packs():
-        for cat in pack.categories:
-            candidates += [cat.name_zh, *cat.synonyms]
-    found: dict[str, str] = {}
-    for word in candidates:
-        if "（" in word or "(" in word or len(word) < 2:
-            continue
-        code = resolve_category(word)
-        if code:
-            found.setdefault(word, code)
-    for word, code in _SPOKEN_CATEGORY.items():
-        found.setdefault(word, code)
-    names = sorted(found, key=len, reverse=True)
-    return re.compile("|".join(re.escape(n) for n in names)), found
-
-
-def categories(text: str) -> tuple[str, ...]:
-    """Category codes in order of mention; a category after 不是/非 is dropped (我不是低保户)."""
-    pattern, words = _category_pattern()
-    codes: list[str] = []
-    for m in pattern.finditer(text):
-        if _NEGATED.search(text[max(0, m.start() - 3) : m.start()]):
-            continue
-        code = words[m.group(0)]
-        if code not in codes:
-            codes.append(code)
-    return tuple(codes)
-
-
-# ---- age ------------------------------------------------------------------------------------
-_AGE_NEARLY = re.compile(r"(?:快|将近|马上|眼看)(?:要)?(\d{2,3})(?:岁|周岁)?(?:了)?")
-_AGE_PATTERNS = (
-    re.compile(r"(\d{1,3})(?:周岁|岁)"),
-    re.compile(r"(\d{2,3})(?:多|来)(?:岁)?"),
-    re.compile(r"年龄(?:是)?(\d{1,3})"),
-    re.compile(r"(?<![\d.])(\d{2,3})(?:了|的老|老人|老头|老太|高龄)"),
-    # 今年81 / 俺娘80 / 我爸73: a two-digit number right after a person or 今年, no unit after it.
-    re.compile(
-        r"(?:今年|我|俺|爸|妈|娘|爹|老伴|奶奶|爷爷|老汉|老头|婆婆|公公)(\d{2})(?![\d.]|块|元|月|号|日|年|天|个)"
-    ),
-)
-
-
-def age(text: str) -> tuple[int | None, tuple[int, int] | None]:
-    """The age stated (years) and where it was read. 快60了 means not yet 60: 59."""
-    m = _AGE_NEARLY.search(text)
-    if m and 1 < int(m.group(1)) <= 120:
-        return int(m.group(1)) - 1, m.span(1)
-    best: tuple[int, tuple[int, int]] | None = None
-    for pattern in _AGE_PATTERNS:
-        m = pattern.search(text)
-        if m and 0 <= int(m.group(1)) <= 120 and (best is None or m.start() < best[1][0]):
-            best = (int(m.group(1)), m.span(1))
-    return (best[0], best[1]) if best else (None, None)
-
-
-# ---- dates and months ---------------------------------------------------------------------
-_DATE = re.compile(
-    r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*(?:日|号)"
-    r"|(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"
-)
-_BIRTH_AFTER = re.compile(r"^.{0,3}(?:出生|生的|生日|生人)")
-_MONTH = re.compile(r"(?<![\d个])(\d{1,2})\s*月(?:份)?(?!\s*\d{1,2}\s*(?:日|号))")
-
-
-def _infer_year(month: int, day: int) -> dt.date | None:
-    """A day and month without a year: the nearest such date to today (residents talk about the
-    campaign around now: in November, 2月28号 is next February and 12月30号 this December)."""
-    today = clock.today()
-    options = []
-    for year in (today.year - 1, today.year, today.year + 1):
-        try:
-            options.append(dt.date(year, month, day))
-        except ValueError:
-            continue
-    return min(options, key=lambda d: abs((d - today).days)) if options else None
-
-
-def dates(text: str) -> tuple[tuple[dt.date, ...], dt.date | None, list[tuple[int, int]]]:
-    """(dates mentioned, birth date if one is said to be a birth, spans used)."""
-    found: list[dt.date] = []
-    birth: dt.date | None = None
-    spans: list[tuple[int, int]] = []
-    for m in _DATE.finditer(text):
-        year, month, day = (m.group(1), m.group(2), m.group(3)) if m.group(2) else m.group(4, 5, 6)
-        try:
-            date = dt.date(int(year), int(month), int(day)) if year else _infer_year(int(month), int(day))
-        except ValueError:
-            continue
-        if date is None:
-            continue
-        spans.append(m.span())
-        if birth is None and _BIRTH_AFTER.match(text[m.end() :]):
-            birth = date  # a birth date is not a payment date: kept out of `dates`
-        elif date not in found:
-            found.append(date)
-    return tuple(found), birth, spans
-
-
-def month(text: str, used: list[tuple[int, int]]) -> int | None:
-    """A month named without a day (3月份补交, 12月底): 1..12."""
-    for m in _MONTH.finditer(text):
-        if any(s <= m.start() < e for s, e in used):
-            continue
-        value = int(m.group(1))
-        if 1 <= value <= 12:
-            return value
-    return None
-
-
-# ---- money ----------------------------------------------------------------------------------
-_MONEY_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:元|块钱|块|圆)")
-_MONEY_VERB = re.compile(
-    r"(?:交|缴|是|付|补|返|花|出|收)(?:了)?(\d{2,4}(?:\.\d+)?)(?![\d.]|岁|月|号|日|年|天|个|多岁|周岁)"
-)
-_MONEY_CONTEXT = re.compile(r"医保|交|缴|钱|费|一年|一个人|是吗|对吗|对不对")
-_MONEY_BARE = re.compile(r"(?<![\d.])(\d{3,4})(?![\d.]|岁|月|号|日|年|天|个|周岁|多岁)")
-
-
-def amount(text: str, used: list[tuple[int, int]]) -> Decimal | None:
-    """A sum of money: 60元, 380块, 交350, or a bare 100..5000 (医保350一年是吗)."""
-    for pattern in (_MONEY_UNIT, _MONEY_VERB, _MONEY_BARE):
-        for m in pattern.finditer(text):
-            if any(s <= m.start(1) < e for s, e in used):
-                continue
-            value = Decimal(m.group(1))
-            if pattern is _MONEY_BARE and not (100 <= value <= 5000 and _MONEY_CONTEXT.search(text)):
-                continue
-            return value
-    return None
-
 
 # ---- flags ----------------------------------------------------------------------------------
 _MIGRANT = re.compile(
@@ -177,6 +22,8 @@ _MIGRANT = re.compile(
 _NEWBORN = re.compile(
     r"刚出生|新出生|新生儿|新生(?!入学|报到)|刚生|婴儿|宝宝|满月|出生证|落地参保|生下来|生完孩子|生了(?:小孩|孩子|娃)"
     r"|(?:小孩|孩子|娃|孙子|孙女|外孙|二胎|闺女|儿子)[^,，。]{0,14}出生|出生的(?:小孩|孩子|娃)"
+    # days or months old: 出生90多天了, 三个月大的孩子 (the 90-day rule depends on it)
+    r"|出生(?:才|刚|已经|都)?(?:\d{1,3}|几)(?:多)?(?:天|个月)|(?:\d{1,2}|几)(?:多)?(?:天|个月)大"
 )
 _STUDENT = (
     ("vocational", re.compile(r"中专|中职|职高|技校|职业高中|职业学校|卫校")),
@@ -207,14 +54,57 @@ _REFUND_REASONS = (
 )
 
 
+# Covered by employee insurance (职工医保) now: 在单位交, 有职工医保, 单位给交. Not 没有职工医保, nor a
+# question about it (职工医保和居民医保有什么区别).
+_EMPLOYEE = re.compile(
+    r"(?:有|交着?|缴着?|参加了?|买了?|上了|上着|办了|在单位(?:交|缴|买|参保)(?:的)?)(?:城镇)?职工(?:医保|医疗保险|保险)"
+    r"|单位(?:给|帮)(?:我|俺|他|她|我们|俺们)?(?:交|缴|买|上)|在单位(?:交|缴|买|上|参保)(?:了|的|着)?(?:医保|保险)?"
+)
+_EMPLOYEE_DENIED = re.compile(r"(?:没|没有|不是|不交|不缴|停了|断了)$")
+_RESIDENCE_PERMIT = re.compile(r"(?:有|办了?|办好了|拿着|拿到了?|持有?|领了)(?:个)?居住证")
+_RESIDENCE_DENIED = re.compile(r"(?:没|没有|没办|不能)$")
+# Recognised as a 低保/特困/... member only lately: 刚评上低保, 新认定的, 年后才认定. Verbs that say
+# "recognised" on their own, and verbs that do only beside a category (刚办下来 may be a birth
+# certificate; 低保刚办下来 is a recognition).
+_NEWLY = r"(?:刚|刚刚|新|才|最近|后来才|年后才|今年才|这个月才|上个月才)(?:被)?"
+_NEWLY_RECOGNISED = re.compile(
+    _NEWLY + r"(?:评上|评为|认定|纳入|定为|确定为|识别为|列为|列入)|新认定|新纳入|新增(?:的)?(?:低保|特困|五保|监测)"
+)
+_NEWLY_GRANTED = re.compile(
+    r"(?:低保|五保|特困|监测|脱贫|残疾|优抚)[^ ]{0,4}" + _NEWLY + r"(?:批下来|批了|办下来|办上|吃上|享受上)"
+    r"|" + _NEWLY + r"(?:批下来|批了|办下来|办上|吃上|享受上)(?:的)?(?:低保|五保|特困)"
+)
+
+
+def employee_insured(text: str) -> bool:
+    for m in _EMPLOYEE.finditer(text):
+        if not _EMPLOYEE_DENIED.search(text[max(0, m.start() - 3) : m.start()]):
+            return True
+    return False
+
+
+def residence_permit(text: str) -> bool:
+    for m in _RESIDENCE_PERMIT.finditer(text):
+        if not _RESIDENCE_DENIED.search(text[max(0, m.start() - 2) : m.start()]):
+            return True
+    return False
+
+
+def newly_recognised(text: str) -> bool:
+    return bool(_NEWLY_RECOGNISED.search(text) or _NEWLY_GRANTED.search(text))
+
+
 def migrant(text: str) -> bool:
     return bool(_MIGRANT.search(text))
 
 
-def newborn(text: str, birth_date: dt.date | None = None) -> bool:
-    """A baby: said in words, or a birth date within the last year."""
-    if birth_date is not None and 0 <= (clock.today() - birth_date).days <= 366:
-        return True
+def newborn(text: str, birth_date: dt.date | None = None, birth_year: int | None = None) -> bool:
+    """A baby: a birth date within the last year, or said in words, unless the birth date or year
+    says otherwise (孩子21年出生的 is a toddler, not a newborn)."""
+    if birth_date is not None:
+        return 0 <= (clock.today() - birth_date).days <= 366
+    if birth_year is not None and birth_year < clock.today().year - 1:
+        return False
     return bool(_NEWBORN.search(text))
 
 
@@ -225,8 +115,14 @@ def student(text: str) -> str | None:
     return None
 
 
-def hukou_elsewhere(text: str) -> bool:
-    return bool(_HUKOU_ELSEWHERE.search(text))
+def hukou_elsewhere(text: str, known_places: Sequence[tuple[int, int]] = ()) -> bool:
+    """Registered elsewhere. 户口在X counts only when X is not a place we cover: 户口在五河县朱顶镇
+    is a 五河 resident (working away), not an outsider."""
+    for m in _HUKOU_ELSEWHERE.finditer(text):
+        if m.group(0).startswith("户口在") and any(start == m.start() + 3 for start, _ in known_places):
+            continue
+        return True
+    return False
 
 
 def refund_reason(text: str) -> str | None:
@@ -235,11 +131,6 @@ def refund_reason(text: str) -> str | None:
         if m and not (reason == "other_city" and m.group(0).startswith(("在这", "在家", "在村", "在镇"))):
             return reason
     return None
-
-
-def category_words() -> tuple[str, ...]:
-    """Every category word we match, for the tokenizer's dictionary."""
-    return tuple(_category_pattern()[1])
 
 
 # ---- ID number and name ---------------------------------------------------------------------
@@ -278,8 +169,8 @@ def _name_from(run: str) -> str | None:
         return None
     if len(run) <= 3:
         return run if len(run) >= 2 else None
-    for length in (2, 3, 4):
-        if length < len(run) and run[length] in _AFTER_NAME and run[length - 1] not in _AFTER_NAME:
+    for length in range(2, min(4, len(run) - 1) + 1):
+        if run[length] in _AFTER_NAME and run[length - 1] not in _AFTER_NAME:
             return run[:length]
     return None
 

@@ -1,9 +1,10 @@
 """jieba, loaded once and lazily, with our place and category words in its dictionary.
 
 A private `jieba.Tokenizer` so the words we add never change segmentation for other code. Used
-where a substring test is not enough: a lone 退 (refund) must not be read inside 退休, 退伍 or 退订.
-Loading the dictionary takes about a second, so it happens on first use (or at `warm_up()`), and
-only messages that contain 退 ever need it.
+where a substring test is not enough: a lone 退 (refund) must not be read inside 退休, 退伍 or 退订,
+and a near spelling must not be read inside an ordinary word (桃源 in 世外桃源, 无保 in 无保险).
+Also the part-of-speech tags that find places we do not cover (unknown_places.py). Loading the
+dictionary takes about a second, so it happens on first use or, in the bot, at `warm_up()`.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ def _tokenizer() -> Any:
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
+    from bot.nlu.categories import category_words
     from bot.nlu.places import place_words
-    from bot.nlu.slots import category_words
 
     for word in (*place_words(), *category_words(), *_KEEP_WHOLE):
         tokenizer.add_word(word, freq=200_000)
@@ -32,13 +33,36 @@ def _tokenizer() -> Any:
 
 
 def warm_up() -> None:
-    """Load everything now (jieba's dictionary, the gazetteer) rather than on the first message."""
+    """Load everything now (jieba's dictionary and its part-of-speech table, the gazetteer, pinyin)
+    rather than on the first message."""
     _tokenizer()
+    from bot.nlu import unknown_places
     from bot.nlu.parse import parse
+
+    unknown_places.warm_up()
 
     parse("五河县低保户交多少钱")
 
 
 def words(text: str) -> list[str]:
     """Dictionary segmentation (no HMM guessing of unknown words: fast and predictable)."""
-    return _tokenizer().lcut(text, HMM=False)
+    return list(_segments(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _segments(text: str) -> tuple[str, ...]:
+    return tuple(_tokenizer().lcut(text, HMM=False))
+
+
+def inside_other_word(text: str, start: int, end: int) -> bool:
+    """True when text[start:end] is part of a dictionary word that reaches outside it: a word of
+    two characters or more that crosses its edge or contains it (世外桃源 around 桃源)."""
+    position = 0
+    for word in _segments(text):
+        w_start, w_end = position, position + len(word)
+        position = w_end
+        if w_end <= start or w_start >= end or len(word) < 2:
+            continue
+        if w_start < start or w_end > end:
+            return True
+    return False
