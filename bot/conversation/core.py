@@ -26,7 +26,7 @@ from bot import clock
 from bot.conversation import choices as choice_values
 from bot.conversation import lookup, menus, places, topics
 from bot.conversation.deps import Deps
-from bot.conversation.facts import merge
+from bot.conversation.facts import CHOSEN, merge
 from bot.conversation.model import Incoming, Outcome, Reply
 from bot.conversation.state import TURN_KEYS, DialogueState, OpenQuestion, Place
 from bot.conversation.understand import Turn, read
@@ -232,7 +232,22 @@ def _on_turn(run: _Run, turn: Turn) -> None:
             else:
                 run.say(menus.not_understood(state.locality))
             return
+    if turn.alternatives and "amount" in asks:
+        _answer_each(run, asks, turn.alternatives)
+        return
     _answer(run, asks)
+
+
+def _answer_each(run: _Run, asks: list[str], groups: tuple[tuple[str, ...], ...]) -> None:
+    """Amounts asked for several categories one after the other: one answer per category, then the
+    other questions; the last category asked about stays the person's."""
+    state = run.state
+    for group in groups:
+        state.person = merge(state.person, {"categories": list(group)})
+        _answer(run, ["amount"])
+    rest = [a for a in asks if a != "amount"]
+    if rest:
+        _answer(run, rest)
 
 
 # Which questions a new fact can change: a follow-up re-asks only those among the previous questions
@@ -291,13 +306,21 @@ def _answer(run: _Run, asks: list[str]) -> None:
         if answer is None:
             continue
         got = answer(topics.Ctx(pack, state.place, {**state.person, **run.turn_facts}, today))
-        replies = list(got.replies)
+        replies = [_without_repeated_note(r, run.replies) for r in got.replies]
         if i == 0 and run.place_note and replies:
             replies[0] = Reply(f"{run.place_note}\n{replies[0].text}", replies[0].choices)
         run.say(*replies)
         state.topics.append(topic)
         if got.open is not None:
             state.open = got.open
+
+
+def _without_repeated_note(reply: Reply, earlier: list[Reply]) -> Reply:
+    """One message answering several questions says which year it is about once, not per answer."""
+    lines = reply.text.splitlines()
+    if not lines or not lines[0].startswith("提示：") or not any(lines[0] in r.text for r in earlier):
+        return reply
+    return Reply("\n".join(lines[1:]), reply.choices)
 
 
 # ---------------------------------------------------------------------------- choices
@@ -354,7 +377,7 @@ def _on_choice(run: _Run, raw: str) -> None:
     topic = state.topic or "amount"
     if kind == "category":
         if value == "none":
-            state.person = merge(state.person, {"ordinary": True, "categories": []})
+            state.person = merge(state.person, {"ordinary": CHOSEN, "categories": []})
         elif pack.category(value) is not None:
             state.person = merge(state.person, {"categories": [value]})
         else:

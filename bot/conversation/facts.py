@@ -37,9 +37,15 @@ def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+CHOSEN = "chosen"  # the value of `ordinary` when the resident picked "普通居民" among the choices
+
+
 def knows_who(facts: dict[str, Any]) -> bool:
-    """Enough to give one person's amount rather than the table for everyone."""
-    return any(facts.get(k) for k in _WHO if k != "not_categories") or bool(facts.get("newborn"))
+    """Enough to give one person's amount rather than the table for everyone. "普通" typed in a question
+    is not: the table starts with the ordinary resident's amount anyway and shows what others pay."""
+    if facts.get("ordinary") == CHOSEN:
+        return True
+    return any(facts.get(k) for k in _WHO if k not in ("not_categories", "ordinary")) or bool(facts.get("newborn"))
 
 
 def _date(value: Any) -> dt.date | None:
@@ -63,10 +69,11 @@ def ages(facts: dict[str, Any], on: dt.date) -> list[int | None]:
     if facts.get("age") is not None:
         return [int(facts["age"])]
     year = facts.get("birth_year")
-    if year:
+    if year and int(year) <= on.year:
         older = on.year - int(year)
         # On 31 December everybody born that year has had their birthday.
-        return [older] if (on.month, on.day) == (12, 31) else [older - 1, older]
+        possible = [older] if (on.month, on.day) == (12, 31) else [older - 1, older]
+        return [a for a in possible if a >= 0]
     return [None]
 
 

@@ -142,7 +142,7 @@ def header(place: str, year: Any, who: str | None = None) -> str:
     return " · ".join(parts)
 
 
-def amount(answer: Any, pack: Any, who: str | None, note: str | None) -> str:
+def amount(answer: Any, pack: Any, who: str | None, note: str | None, verdict: str | None = None) -> str:
     j = fields(answer)
     if not j.get("ok", getattr(answer, "ok", False)):
         return refusal(answer, pack, note)
@@ -154,7 +154,7 @@ def amount(answer: Any, pack: Any, who: str | None, note: str | None) -> str:
         main = f"{head}：个人缴纳 {personal} 元（资助 {money(j['subsidy'])} 元）。"
     else:
         main = f"{head}：个人缴纳 {personal} 元。"
-    lines = [note, main]
+    lines = [verdict, note, main]
     # The engine's explanation restates the figure; keep only its other sentences.
     figures = [personal] + ([money(j["subsidy"])] if j.get("subsidy") else [])
     restated = re.compile("|".join(rf"(?<![0-9.]){re.escape(f)}\s*元" for f in figures))
@@ -284,39 +284,43 @@ def same_amount(a: Any, b: Any) -> bool:
 
 
 def _pays(answer: Any) -> str:
-    """What a person pays, in a few characters: 60元, 不用交, 先缴350元后补250元, 文件未写."""
-    j = fields(answer)
-    if not j.get("ok"):
-        return "文件未写明"
+    """What a person pays, in a few characters: 交60元, 不用交, 先缴350元，之后补250元, 文件未写明. Takes
+    an engine answer or a row of the engine's amount table."""
+    j = answer if isinstance(answer, dict) else fields(answer)
+    if not j.get("ok", True) or (isinstance(answer, dict) and not j.get("stated", True)):
+        return "文件未写明金额"
     personal = j.get("personal")
+    if personal is None:
+        return "文件未写明金额"
     if j.get("pay_first"):
         return f"先缴{money(personal)}元，之后补{money(j.get('reimbursed_later'))}元"
-    if personal in (0, "0", None) or Decimal(str(personal)) == 0:
+    if Decimal(str(personal)) == 0:
         return "不用交（全额资助）"
     return f"交{money(personal)}元"
 
 
-def amount_table(ordinary: Any, rows: list[tuple[str, Any]], pack: Any, note: str | None,
-                 lead: str | None = None, *, financing_first: bool = False) -> str:
-    """The ordinary resident's amount first, then the subsidised groups grouped by what they pay, and
-    the financing line (total and government share) where room is left or when it was asked about;
-    `lead` (a question offering the choices) goes last before the source line."""
-    j = fields(ordinary)
-    if not j.get("ok"):
-        return refusal(ordinary, pack, note)
-    head = header(pack.locality.name_zh, j.get("coverage_year"))
-    personal = money(j.get("personal"))
+def amount_table(table: Any, ordinary: Any, pack: Any, note: str | None, lead: str | None = None, *,
+                 financing_first: bool = False, verdict: str | None = None) -> str:
+    """The engine's amount table: the ordinary resident's amount first, then the subsidised groups
+    grouped by what they pay, and the financing line (total, government share) where room is left or
+    when it was asked about; `lead` (a question offering the choices) goes last before the source line."""
+    rows = list(getattr(table, "rows", None) or ())
+    if not getattr(table, "ok", False) or not rows:
+        return refusal(table, pack, note)
+    first, others = rows[0], rows[1:]
+    head = header(pack.locality.name_zh, fields(table).get("coverage_year"))
+    personal = money(first["personal"])
     restated = re.compile(rf"(?<![0-9.]){re.escape(personal)}\s*元")
-    financing = next((ln for ln in explanation_lines(ordinary, 3) if not restated.search(ln)), None)
+    financing = next((ln for ln in explanation_lines(ordinary, 3)
+                      if not restated.search(ln) and ("财政" in ln or "筹资" in ln)), None)
     groups: dict[str, list[str]] = {}
-    cits: list[Any] = list(getattr(ordinary, "citations", ()) or ())
-    for label, answer in rows:
-        groups.setdefault(_pays(answer), []).append(label)
-        cits += list(getattr(answer, "citations", ()) or ())
-    top: list[str | None] = [note, f"{head}：普通居民每人交 {personal} 元。"]
+    # Age bands first: the elderly are the largest group asking, and their band must not be cut off.
+    for row in sorted(others, key=lambda r: r.get("min_age") is None):
+        label = _age_label(row) or short_category(row["name"])
+        groups.setdefault(_pays(row), []).append(label)
+    top: list[str | None] = [verdict, note, f"{head}：普通居民每人交 {personal} 元。"]
     if financing_first:
-        top.append(financing)
-        top.append(government_split(ordinary))
+        top += [financing, government_split(ordinary)]
     used = len([x for x in top if x]) + (1 if lead else 0)
     body = []
     for pays, labels in groups.items():
@@ -328,7 +332,15 @@ def amount_table(ordinary: Any, rows: list[tuple[str, Any]], pack: Any, note: st
     elif not financing_first and financing and len(body) < room:
         body.append(financing.rstrip("。"))
     body = [line + "。" for line in body]
+    cits = [c for row in rows for c in row.get("citations", ())]
     return compose([*top, *body, lead], source_line(cits))
+
+
+def _age_label(row: dict[str, Any]) -> str | None:
+    if row.get("min_age") is None:
+        return None
+    lo, hi = row["min_age"], row.get("max_age")
+    return f"{lo}岁及以上老人" if hi is None else f"{lo}–{hi}岁老人"
 
 
 def government_split(answer: Any) -> str | None:
@@ -345,11 +357,11 @@ def age_lines(rows: list[tuple[str, Any]]) -> list[str]:
 
 
 def amount_by_birthday(answers: list[tuple[int | None, Any]], pack: Any, who: str | None, birth_year: Any,
-                       on: dt.date, note: str | None) -> str:
+                       on: dt.date, note: str | None, verdict: str | None = None) -> str:
     """Only the birth year is known and the age on `on` decides: say both cases."""
     head = header(pack.locality.name_zh, fields(answers[0][1]).get("coverage_year"), who)
     born = f"{birth_year}年出生" if birth_year else "按出生日期"
-    lines: list[str | None] = [note, f"{head}：{born}，要看生日过没过（按{day(on)}算）："]
+    lines: list[str | None] = [verdict, note, f"{head}：{born}，要看生日过没过（按{day(on)}算）："]
     cits: list[Any] = []
     for age, answer in answers:
         lines.append(f"满{age}岁：{_pays(answer)}。")
@@ -358,30 +370,27 @@ def amount_by_birthday(answers: list[tuple[int | None, Any]], pack: Any, who: st
     return compose(lines, source_line(cits))
 
 
-def amount_check(stated: Decimal, answers: list[Any], text: str, table: list[Any] | None = None,
-                 past_year: int | None = None) -> str:
-    """The resident stated an amount ("交380对不对"): confirm or correct it above the answer. With
+def amount_check(stated: Decimal, answers: list[Any], table: list[Any] | None = None,
+                 past_year: int | None = None) -> str | None:
+    """The resident stated an amount ("交380对不对"): the line confirming or correcting it. With
     `past_year` (the answer is from a year whose collection is over, the next notice not loaded) a
     different figure is not called wrong: it may be the new year's."""
     personal = [Decimal(str(fields(a).get("personal"))) for a in answers if fields(a).get("ok")
                 and fields(a).get("personal") is not None]
     if not personal:
-        return text
+        return None
     if stated in personal:
-        verdict = f"按{past_year}年度的文件，是 {money(stated)} 元。" if past_year else f"对，是 {money(stated)} 元。"
-    else:
-        others = [a for a in (table or []) if fields(a).get("ok") and fields(a).get("personal") is not None
-                  and Decimal(str(fields(a)["personal"])) == stated]
-        total = fields(answers[0]).get("total")
-        if others:
-            verdict = f"{money(stated)} 元不是普通居民的标准，是部分资助对象交的（见下）。"
-        elif total is not None and Decimal(str(total)) == stated:
-            verdict = f"{money(stated)} 元是每人的筹资总额（个人缴费加财政补助），个人交的是 {money(personal[0])} 元。"
-        elif past_year is not None:
-            verdict = f"按{past_year}年度的文件，个人交 {money(personal[0])} 元，不是 {money(stated)} 元。"
-        else:
-            verdict = f"不对，不是 {money(stated)} 元，是 {money(personal[0])} 元。"
-    return f"{verdict}\n{text}"
+        return f"按{past_year}年度的文件，是 {money(stated)} 元。" if past_year else f"对，是 {money(stated)} 元。"
+    others = [a for a in (table or []) if fields(a).get("ok") and fields(a).get("personal") is not None
+              and Decimal(str(fields(a)["personal"])) == stated]
+    total = fields(answers[0]).get("total")
+    if others:
+        return f"{money(stated)} 元不是普通居民的标准，是部分资助对象交的（见下）。"
+    if total is not None and Decimal(str(total)) == stated:
+        return f"{money(stated)} 元是每人的筹资总额（个人缴费加财政补助），个人交的是 {money(personal[0])} 元。"
+    if past_year is not None:
+        return f"按{past_year}年度的文件，个人交 {money(personal[0])} 元，不是 {money(stated)} 元。"
+    return f"不对，不是 {money(stated)} 元，是 {money(personal[0])} 元。"
 
 
 def add_line(text: str, line: str, citation: Any = None) -> str:
@@ -389,7 +398,10 @@ def add_line(text: str, line: str, citation: Any = None) -> str:
     body = [ln for ln in text.splitlines() if not ln.startswith(SOURCE_PREFIX)]
     sources = [ln for ln in text.splitlines() if ln.startswith(SOURCE_PREFIX)]
     if line and line not in body:
-        body.append(line)
+        if len(body) >= MAX_LINES:
+            body[-1] = body[-1].rstrip("。") + "；" + line  # the reply keeps its line limit
+        else:
+            body.append(line)
     if citation is not None:
         src = citation if isinstance(citation, str) else None
         if src and sources and src not in sources[0]:

@@ -27,7 +27,7 @@ from bot.conversation.facts import ages, died_on, knows_who, paid_on, person
 from bot.conversation.model import Choice, Reply
 from bot.conversation.state import OpenQuestion, Place
 from bot.policy import engine
-from bot.policy.engine import REFUND_REASONS, Answer
+from bot.policy.engine import REFUND_REASONS
 
 ORDINARY_LABEL = "普通居民"
 
@@ -110,42 +110,38 @@ def amount(ctx: Ctx) -> Answered:
         return _amount_table(ctx, day, note)
     possible = ages(facts, day)
     answers = [(age, engine.amount(ctx.pack, person(facts, age=age), day)) for age in possible]
-    first_age, first = answers[0]
-    if len(answers) > 1 and render.same_amount(first, answers[1][1]):
+    if len(answers) > 1 and render.same_amount(answers[0][1], answers[1][1]):
         answers = answers[1:]
+    stated = facts.get("amount_stated")
+    verdict = (render.amount_check(Decimal(str(stated)), [a for _, a in answers], past_year=ctx.past_year())
+               if stated is not None else None)
     if len(answers) > 1:
         text = render.amount_by_birthday(answers, ctx.pack, _who(ctx.pack, facts, None), facts.get("birth_year"),
-                                         day, note)
+                                         day, note, verdict)
     else:
         age, ans = answers[0]
-        text = render.amount(ans, ctx.pack, _who(ctx.pack, facts, age), note)
+        text = render.amount(ans, ctx.pack, _who(ctx.pack, facts, age), note, verdict)
         if age is None and not facts.get("newborn") and render.age_bands(ctx.pack) and ans.ok and ans.personal:
             # Age unknown where the pack has age rules (滕州): the age bands, answer first.
             bands = [(label, engine.amount(ctx.pack, person(facts, age=lo), day))
                      for lo, label in render.age_bands(ctx.pack)]
             for line, (_, band) in zip(render.age_lines(bands), bands, strict=True):
                 text = render.add_line(text, line, band.citations[0].locator if band.citations else None)
-    stated = facts.get("amount_stated")
-    if stated is not None:
-        text = render.amount_check(Decimal(str(stated)), [a for _, a in answers], text, past_year=ctx.past_year())
     more = follow_ups("deadline", "how_to_pay")
     return Answered([Reply(text, _rows(more))])
 
 
 def _amount_table(ctx: Ctx, day: dt.date, note: str | None) -> Answered:
     """Nobody in particular: the ordinary resident's amount, then every subsidised group in short lines."""
+    table = engine.amount_table(ctx.pack, day)
     ordinary = engine.amount(ctx.pack, person({}), day)
-    rows: list[tuple[str, Answer]] = []
-    for cat in ctx.pack.categories:
-        rows.append((render.short_category(cat.name_zh), engine.amount(ctx.pack, person({"categories": [cat.code]}), day)))
-    for lo, label in render.age_bands(ctx.pack):
-        rows.append((label + "老人", engine.amount(ctx.pack, person({}, age=lo), day)))
-    text = render.amount_table(ordinary, rows, ctx.pack, note, lead="是哪一类人？点一下看具体金额：",
-                               financing_first=bool(ctx.facts.get("financing")))
     stated = ctx.facts.get("amount_stated")
+    verdict = None
     if stated is not None:
-        text = render.amount_check(Decimal(str(stated)), [ordinary], text, table=[a for _, a in rows],
-                                   past_year=ctx.past_year())
+        others = [engine.amount(ctx.pack, person({"categories": [c.code]}), day) for c in ctx.pack.categories]
+        verdict = render.amount_check(Decimal(str(stated)), [ordinary], table=others, past_year=ctx.past_year())
+    text = render.amount_table(table, ordinary, ctx.pack, note, lead="是哪一类人？点一下看具体金额：",
+                               financing_first=bool(ctx.facts.get("financing")), verdict=verdict)
     return Answered([Reply(text, _rows(narrow_choices(ctx.pack), 3))])
 
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import clock
+from bot.nlu import categories as category_words
 from bot.nlu import parse
-from bot.nlu.intents import QUESTIONS, asks, resolve
+from bot.nlu.intents import QUESTIONS, asks, clauses, resolve
 
 # A message that leans on the previous answer: "那低保户呢", "要是过了90天呢", "我妈呢", "换成滕州".
 _FOLLOW_UP = re.compile(r"^(?:那|那么|那要是|要是|如果|假如|换成|换了|还有|那如果|那我|那俺)|呢(?:\s|$)")
@@ -51,6 +52,8 @@ class Turn:
     id_number: str | None = None
     name: str | None = None
     corrections: tuple[tuple[str, str], ...] = ()
+    # Categories asked about one after the other ("低保户交多少 五保户呢"): one group per person asked about.
+    alternatives: tuple[tuple[str, ...], ...] = ()
 
 
 def _iso(value: Any) -> Any:
@@ -76,6 +79,8 @@ def _facts(slots: Any, text: str) -> dict[str, Any]:
     died = slots.get("died_on")
     if died:
         facts["died_on"] = _iso(died)
+    if facts.get("refund_reason") == "employee_insurance":
+        facts["employee_insured"] = True  # the words that name the reason say the person has it
     if slots.get("amount") is not None:
         facts["amount_stated"] = str(slots.get("amount"))
     if _ORDINARY.search(text) and not facts.get("categories"):
@@ -86,6 +91,22 @@ def _facts(slots: Any, text: str) -> dict[str, Any]:
         facts["newborn_late"] = True
         facts["newborn"] = True
     return facts
+
+
+def _alternatives(text: str) -> tuple[tuple[str, ...], ...]:
+    """Groups of categories asked about separately: a later clause ending in 呢 (or beginning with 那)
+    that names other categories asks about another person ("低保户交多少 五保户呢")."""
+    groups: list[tuple[str, ...]] = []
+    for _, clause in clauses(text):
+        said = category_words.read(clause).categories
+        if not said:
+            continue
+        separate = bool(groups) and (clause.endswith("呢") or clause.startswith("那"))
+        if separate or not groups:
+            groups.append(said)
+        else:
+            groups[-1] = tuple(dict.fromkeys(groups[-1] + said))
+    return tuple(groups) if len(groups) > 1 else ()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -116,6 +137,7 @@ def _read(text: str, today: dt.date) -> Turn:
         id_number=slots.get("id_number"),
         name=slots.get("name"),
         corrections=tuple(slots.get("corrections") or ()),
+        alternatives=_alternatives(norm) if len(facts.get("categories") or ()) > 1 else (),
     )
 
 

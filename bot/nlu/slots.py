@@ -34,6 +34,7 @@ _HUKOU_ELSEWHERE = re.compile(
     r"外地户口|外省户口|外市户口|户口不在|户籍不在|不是本地户口|不是本地人|户口在外|户口迁|没有户口|没户口"
     r"|异地户籍|非本地户籍|外地人|是外地的|我是外地|外地的人|嫁过来|外来人员"
     r"|户口在(?!这|本地|家|村|咱|我们|当地|老家)[\u4e00-\u9fff]{2,3}"
+    r"|(?:老家|户口|户籍)(?:是|在)(?!这|本地|家|村|咱|我们|当地)[\u4e00-\u9fff]{2,3}(?:的|省|市|县|人)"
 )
 _REFUND_REASONS = (
     (
@@ -119,7 +120,8 @@ def hukou_elsewhere(text: str, known_places: Sequence[tuple[int, int]] = ()) -> 
     """Registered elsewhere. 户口在X counts only when X is not a place we cover: 户口在五河县朱顶镇
     is a 五河 resident (working away), not an outsider."""
     for m in _HUKOU_ELSEWHERE.finditer(text):
-        if m.group(0).startswith("户口在") and any(start == m.start() + 3 for start, _ in known_places):
+        # 户口在五河县朱顶镇, 老家是五河的: registered in a place we cover, not elsewhere.
+        if m.group(0)[:2] in ("户口", "老家", "户籍") and any(start == m.start() + 3 for start, _ in known_places):
             continue
         return True
     return False
