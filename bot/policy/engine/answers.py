@@ -42,6 +42,8 @@ QUESTION_KEYS: dict[str, tuple[str, ...]] = {
     "contacts": ("items",),
     "explain_pay_first": ("items",),
     "summary": ("personal", "total", "deadline", "periods", "benefit_start", "benefit_end"),
+    "waiting_period": ("paid_on", "benefit_start", "benefit_end", "rule"),
+    "incentive": (),
 }
 
 
@@ -126,6 +128,8 @@ class Answer:
             value = getattr(self, "missed_consequence_zh" if key == "missed_consequence" else key)
             if value is not None:
                 out[key] = _plain(value)
+        for key, value in self.extra.items():  # question-specific figures (waiting months, raises)
+            out.setdefault(key, _plain(value))
         return out
 
 
