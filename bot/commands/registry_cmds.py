@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -27,6 +28,37 @@ def _category_names(locality_id: str | None, codes: tuple[str, ...]) -> list[str
         cat = pack.category(code) if pack is not None else None
         names.append(cat.name_zh if cat is not None else (vocab[code].name_zh if code in vocab else code))
     return names
+
+
+def _year_ranges(years: tuple[int, ...]) -> str:
+    """2019, 2020, 2021, 2023 -> 2019—2021、2023."""
+    parts: list[str] = []
+    run: list[int] = []
+    for y in sorted(years):
+        if run and y != run[-1] + 1:
+            parts.append(f"{run[0]}—{run[-1]}" if len(run) > 1 else str(run[0]))
+            run = []
+        run.append(y)
+    if run:
+        parts.append(f"{run[0]}—{run[-1]}" if len(run) > 1 else str(run[0]))
+    return "、".join(parts)
+
+
+def continuity_lines(result: object) -> list[str]:
+    """The enrolment-history lines of a status answer (continuous years, last break)."""
+    n = getattr(result, "continuous_years", 0)
+    through = getattr(result, "continuous_through", None)
+    out = []
+    if n and through is not None:
+        out.append(f"连续参保：{n} 年（{through - n + 1}—{through} 年度）")
+    else:
+        out.append(f"连续参保：无（{getattr(result, 'year', '')} 年度及上一年度都没有参保记录）")
+    years = getattr(result, "enrolled_years", ())
+    if years:
+        out.append(f"有参保记录的年度：{_year_ranges(tuple(years))}")
+    if getattr(result, "last_break", None) is not None:
+        out.append(f"最近一次断保：{result.last_break} 年度")  # type: ignore[attr-defined]
+    return out
 
 
 def register(root: typer.Typer) -> None:
@@ -108,4 +140,29 @@ def register(root: typer.Typer) -> None:
             lines.append("外出务工：是")
         if result.benefit_start:
             lines.append(f"待遇享受开始：{result.benefit_start.isoformat()}")
+        lines += continuity_lines(result)
         typer.echo("\n".join(lines))
+
+    history_app = typer.Typer(name="history", help="参保历史：导入医保系统导出的历年参保记录。", no_args_is_help=True)
+    root.add_typer(history_app, name="history")
+
+    @history_app.command("import")
+    def history_import(
+        file: Annotated[Path, typer.Argument(help="历年参保记录（CSV 或 XLSX）：身份证号、参保年度，可选 姓名、是否参保、险种、当年报销")],
+    ) -> None:
+        """Import enrolment history by year (years before the registry's payments, employee-scheme years)."""
+        from bot.registry.history import import_history
+        from bot.registry.importers.readers import ImportFileError
+
+        try:
+            report = import_history(file)
+        except ImportFileError as err:
+            typer.echo(err.message_zh, err=True)
+            raise typer.Exit(2) from None
+        text = (f"参保历史导入完成：共 {report.rows} 行，新增 {report.inserted}，更新 {report.updated}，"
+                f"未变 {report.unchanged}，有问题 {report.bad}。")
+        if report.errors_path:
+            text += f"有问题的行及原因见：{report.errors_path}"
+        typer.echo(text)
+        if report.bad:
+            raise typer.Exit(1)
