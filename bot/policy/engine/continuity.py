@@ -310,10 +310,11 @@ def _from_inputs(inc: Incentives, continuous_years: int, zero_claim_last_year: b
     return _capped(inc, continuous_years, cont, zero, Decimal(0), known=False)
 
 
-def _capped(inc: Incentives, years: int, cont: Decimal, zero: Decimal, cut: Decimal, *, known: bool) -> _Raise:
+def _capped(inc: Incentives, years: int, cont: Decimal, zero: Decimal, cut: Decimal, *, known: bool,
+            hit: bool = False) -> _Raise:
     total = cont + zero
     cap = _cap_amount(inc)
-    capped = cap is not None and total > cap
+    capped = hit or (cap is not None and total > cap)
     return _Raise(years, cont, zero, min(total, cap) if cap is not None else total, capped, cut, known)
 
 
@@ -324,10 +325,10 @@ def _from_history(inc: Incentives, history: History, year: int) -> _Raise:
     start = inc.counted_from.value if inc.counted_from else (history.known_from or min(insured))
     cap = _cap_amount(inc)
     run, cont, zero, cut = 0, Decimal(0), Decimal(0), Decimal(0)
-    seen_insured = False
+    seen_insured = hit = False
     for y in range(start, year + 1):
         if y not in insured:
-            run, cont, zero = 0, Decimal(0), Decimal(0)
+            run, cont, zero, hit = 0, Decimal(0), Decimal(0), False
             continue
         reenrolled = seen_insured and (y - 1) not in insured
         seen_insured = True
@@ -336,11 +337,12 @@ def _from_history(inc: Incentives, history: History, year: int) -> _Raise:
             cont += inc.continuous.value
         if inc.zero_claim and (y - 1) in insured and (y - 1) in history.zero_claim and y - 1 >= start:
             zero += inc.zero_claim.value
+        hit = cap is not None and cont + zero >= cap
         if cap is not None and cont + zero > cap:
             zero = max(Decimal(0), cap - cont)
             cont = min(cont, cap)
         cut = inc.reset_on_break.cut.value if (reenrolled and inc.reset_on_break.cut) else Decimal(0)
-    return _capped(inc, run, cont, zero, cut, known=True)
+    return _capped(inc, run, cont, zero, cut, known=True, hit=hit)
 
 
 def incentive(
