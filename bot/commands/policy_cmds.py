@@ -398,6 +398,8 @@ def _read_notice(path: Path, as_json: bool) -> str:
             continue
     else:
         _fail(f"新文件 {path.name} 不是文本文件（既不是 UTF-8 也不是 GBK）。请另存为 UTF-8 纯文本（.txt）后再试。", as_json)
+    if "\x00" in text or sum(not (c.isprintable() or c.isspace()) for c in text) > len(text) // 100:
+        _fail(f"新文件 {path.name} 不是文本文件（含有大量控制字符）。请另存为 UTF-8 纯文本（.txt）后再试。", as_json)
     if not text.strip():
         _fail(f"新文件 {path.name} 是空的。请放入通知全文（纯文本）。", as_json)
     return text
