@@ -409,7 +409,10 @@ def _draft_path(out: Path | None, loc_id: str, year: int, as_json: bool) -> Path
     from importlib import resources
 
     name = f"{loc_id}-{year}.yaml"
-    path = Path("var") / "policy-drafts" / name if out is None else (out / name if out.is_dir() else out)
+    if out is None:
+        path = Path("var") / "policy-drafts" / name
+    else:  # a folder (existing, or any path not ending in .yaml) gets the file name added
+        path = out / name if out.is_dir() or out.suffix.lower() not in (".yaml", ".yml") else out
     if path.name != name:
         _fail(f"草稿文件名必须是 {name}（policy check 按文件名核对地区和年度），请改 --out。", as_json)
     packs_dir = Path(str(resources.files("bot.policy").joinpath("packs"))).resolve()
@@ -427,7 +430,8 @@ def new_cmd(
     year: Annotated[int, typer.Option("--year", help="Coverage year of the new notice, e.g. 2025.")],
     source: Annotated[Path, typer.Option("--source", help="The new notice as plain text (UTF-8 or GBK).")],
     out: Annotated[
-        Path | None, typer.Option("--out", help="Draft file (default var/policy-drafts/<locality>-<year>.yaml).")
+        Path | None,
+        typer.Option("--out", help="Draft file or folder (default var/policy-drafts/<locality>-<year>.yaml)."),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -502,7 +506,8 @@ def _report_carry(result: Any, draft: Path, copy: Path, as_json: bool) -> None:
         echo(f"有变化：{len(result.changed)} 项，已按新文件填入草稿，请逐项核对：")
         for c in result.changed:
             extra = f"（{c.note}）" if c.note else ""
-            echo(f"  {c.field}：{plain(c.old)} → {plain(c.new)}{extra}")
+            new = "（删去）" if c.new is None else plain(c.new)
+            echo(f"  {c.field}：{plain(c.old)} → {new}{extra}")
     if result.missing:
         echo(f"找不到：{len(result.missing)} 项，新文件中没有同样的句子，草稿里仍是旧值：")
         for m in result.missing:

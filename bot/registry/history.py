@@ -15,7 +15,7 @@ blank = 是); 险种 (居民/职工, blank = 居民); 当年报销 (有/无, bla
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -59,9 +59,11 @@ class Enrolment:
     known_from: int | None
 
 
-def history_from_rows(payment_years: Iterable[int], records: Iterable[tuple[int, bool, bool | None]]) -> History:
+def history_from_rows(payment_years: Iterable[int], records: Sequence[tuple[int, bool, bool | None]]) -> History:
     """Merge payment years with imported (year, insured, zero_claim) rows."""
     paid = {int(y) for y in payment_years}
+    if not records:  # the common case (no imported history): skip the merging, status is a hot path
+        return History(frozenset(paid), min(paid) if paid else None, frozenset())
     rows = [(int(y), bool(ins), zc) for y, ins, zc in records]
     insured = paid | {y for y, ins, _zc in rows if ins}
     known = paid | {y for y, _ins, _zc in rows}

@@ -205,16 +205,20 @@ _SQL_PERSON = (
     "FROM person p LEFT JOIN household h ON h.id = p.household_id LEFT JOIN area a ON a.id = p.area_id "
     "WHERE p.id_number = {0}"
 )
-# Every year's first payment and sum at once: the year asked about, and the enrolment history.
-_SQL_PAYMENT = "SELECT coverage_year, MIN(paid_on), SUM(amount) FROM payment WHERE person_id = {0} GROUP BY coverage_year"
+# Every year at once, in one round trip: each year's first payment and sum (the year asked about, and
+# the payment years of the history), then the imported history rows (paid_on NULL marks them).
+_SQL_PAYMENT = (
+    "SELECT coverage_year, MIN(paid_on), SUM(amount), NULL, NULL FROM payment WHERE person_id = {0} "
+    "GROUP BY coverage_year UNION ALL "
+    "SELECT coverage_year, NULL, NULL, insured, zero_claim FROM enrolment_history WHERE person_id = {0}"
+)
 _SQL_CATEGORIES = "SELECT category FROM category_membership WHERE person_id = {0}"
 
 
 @lru_cache(maxsize=8)
-def _sql(dialect: str) -> tuple[str, str, str, str]:
+def _sql(dialect: str) -> tuple[str, str, str]:
     mark = "?" if dialect == "sqlite" else "%s"
-    queries = (_SQL_PERSON, _SQL_PAYMENT, _SQL_CATEGORIES, history.RECORDS_SQL)
-    return tuple(q.format(mark) for q in queries)  # type: ignore[return-value]
+    return tuple(q.format(mark) for q in (_SQL_PERSON, _SQL_PAYMENT, _SQL_CATEGORIES))  # type: ignore[return-value]
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -232,7 +236,7 @@ def status(session: Session, id_number: str, name: str, year: int | None = None)
     if not check.ok:
         return _not_found(id_number, year)
     conn = session.connection()
-    q_person, q_payment, q_categories, q_records = _sql(conn.dialect.name)
+    q_person, q_payment, q_categories = _sql(conn.dialect.name)
     # The raw DB-API cursor of the session's connection: inside the session's transaction.
     cur = conn.connection.cursor()
     try:
@@ -242,12 +246,16 @@ def status(session: Session, id_number: str, name: str, year: int | None = None)
             return _not_found(id_number, year)
         person_id, stored_name, household_id, migrant, birth, locality_id = row
         year = year or default_year(locality_id)
-        cur.execute(q_payment, (person_id,))
-        by_year = {int(r[0]): (r[1], r[2]) for r in cur.fetchall()}
+        cur.execute(q_payment, (person_id, person_id))
+        by_year: dict[int, tuple[Any, Any]] = {}
+        records = []
+        for y, first, total, insured, zero in cur.fetchall():
+            if first is not None:
+                by_year[int(y)] = (first, total)
+            else:
+                records.append((y, insured, zero))
         cur.execute(q_categories, (person_id,))
         categories = tuple(sorted(r[0] for r in cur.fetchall()))
-        cur.execute(q_records, (person_id,))
-        records = [(r[0], r[1], r[2]) for r in cur.fetchall()]
     finally:
         cur.close()
     pay = by_year.get(year)

@@ -263,6 +263,7 @@ def test_stable_paths_name_list_items_by_what_identifies_them() -> None:
         (["--year", "2025", "--source", "/nonexistent/notice.txt"], "找不到新文件"),
         (["--year", "2025", "--out", str(PACKS / "wuhe-2025.yaml")], "不能直接写进 bot/policy/packs/"),
         (["--year", "2025", "--out", "/tmp/wrong-name.yaml"], "草稿文件名必须是 wuhe-2025.yaml"),
+        (["--year", "2025", "--out", "/tmp/wuhe-2025.yml"], "草稿文件名必须是 wuhe-2025.yaml"),
     ],
 )
 def test_bad_input_gets_one_chinese_line(args: list[str], words: str, tmp_path: Path) -> None:
