@@ -413,14 +413,16 @@ def _draft_path(out: Path | None, loc_id: str, year: int, as_json: bool) -> Path
         path = Path("var") / "policy-drafts" / name
     else:  # a folder (existing, or any path not ending in .yaml) gets the file name added
         path = out / name if out.is_dir() or out.suffix.lower() not in (".yaml", ".yml") else out
-    if path.name != name:
-        _fail(f"草稿文件名必须是 {name}（policy check 按文件名核对地区和年度），请改 --out。", as_json)
     packs_dir = Path(str(resources.files("bot.policy").joinpath("packs"))).resolve()
     if path.resolve().parent == packs_dir:
         _fail("草稿不能直接写进 bot/policy/packs/：未核对完的草稿会让机器人拒绝启动。"
               "请用 --out 写到别处，policy check 通过后再移进去。", as_json)
     if path.exists():
-        _fail(f"{path} 已经存在。为免覆盖已经做过的核对，请先移走或删除它，或换一个 --out。", as_json)
+        from bot.policy.carry.draft import is_untouched_draft
+
+        # A draft nobody has edited yet may be written again; one with a person's work in it may not.
+        if not is_untouched_draft(path.read_text("utf-8", errors="replace")):
+            _fail(f"{path} 已经存在，而且已经改动过。为免覆盖已经做过的核对，请先移走或删除它，或换一个 --out。", as_json)
     return path
 
 
@@ -457,8 +459,8 @@ def new_cmd(
     new_text = _read_notice(source, as_json)
     draft_path = _draft_path(out, loc.id, year, as_json)
     copy_path = draft_path.parent / source.name
-    if copy_path.exists() and copy_path.resolve() != source.resolve() and copy_path.read_text("utf-8",
-                                                                                        errors="replace") != new_text:
+    if (copy_path.exists() and copy_path.resolve() != source.resolve()
+            and copy_path.read_text("utf-8", errors="replace") != new_text):
         _fail(f"{copy_path} 已存在且内容不同，请把新文件改个名字，或换一个 --out。", as_json)
     raw_file = resources.files("bot.policy").joinpath("packs", f"{loc.id}-{pack.coverage_year}.yaml")
     raw = yaml.safe_load(raw_file.read_text("utf-8"))
@@ -468,16 +470,19 @@ def new_cmd(
     if not copy_path.exists():
         copy_path.write_text(new_text, "utf-8")
     draft_path.write_text(dump_draft(result, source_name=source.name, made_on=clock.today()), "utf-8")
-    _report_carry(result, draft_path, copy_path, as_json)
+    want = f"{loc.id}-{year}.yaml"
+    rename = None if draft_path.name == want else f"移入 bot/policy/packs/ 时请命名为 {want}（policy check 按文件名核对地区和年度）。"
+    _report_carry(result, draft_path, copy_path, as_json, rename)
 
 
-def _report_carry(result: Any, draft: Path, copy: Path, as_json: bool) -> None:
+def _report_carry(result: Any, draft: Path, copy: Path, as_json: bool, rename: str | None) -> None:
     from bot.policy.carry import plain
 
     if as_json:
         data = {
             "ok": True,
             "draft": str(draft),
+            **({"note": rename} if rename else {}),
             "source": str(copy),
             "from": result.from_pack,
             "kept": result.kept,
@@ -520,6 +525,8 @@ def _report_carry(result: Any, draft: Path, copy: Path, as_json: bool) -> None:
     total = len(result.changed) + len(result.missing) + len(result.review)
     echo(f"以上 {total} 项都记在草稿末尾的 review 中。核对一项，删去一项；全部删去后运行：")
     echo(f"  yibao policy check {draft}")
+    if rename:
+        echo(rename)
 
 
 @policy_app.command("status")

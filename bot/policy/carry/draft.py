@@ -7,6 +7,7 @@ hand-written packs, so the draft reads like them and a diff against last year's 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
 from typing import Any
 
@@ -99,4 +100,24 @@ def dump_draft(result: CarryResult, *, source_name: str, made_on: dt.date) -> st
         "# See docs/policy-packs.md, \"Next year's pack\".",
     ]
     body = yaml.dump(draft, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10**6)
+    header.append(f"{UNTOUCHED} {_digest(body)}")
     return "\n".join(header) + "\n" + body
+
+
+UNTOUCHED = "# untouched-draft-sha256:"
+
+
+def _digest(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def is_untouched_draft(text: str) -> bool:
+    """True when `text` is a draft exactly as `dump_draft` wrote it (nobody has edited it yet), so
+    writing a fresh draft over it loses no one's work."""
+    for i, line in enumerate(text.splitlines(keepends=True)):
+        if line.startswith(UNTOUCHED):
+            body = "".join(text.splitlines(keepends=True)[i + 1:])
+            return line[len(UNTOUCHED):].strip() == _digest(body)
+        if not line.startswith("#"):
+            return False
+    return False

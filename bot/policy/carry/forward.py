@@ -24,6 +24,7 @@ import copy
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError
@@ -31,6 +32,7 @@ from pydantic import ValidationError
 from bot.policy.carry.paths import CITED_KEYS, cited_items, is_cited, value_path, walk
 from bot.policy.carry.text import FIGURE, Found, Matcher, Shape, nearest_sentence, squash_norm
 from bot.policy.carry.values import Reading, locate, reread
+from bot.policy.vocab import squash
 
 TEXT_VALUE_KEYS = ("value", "phone")
 # Strings that are identifiers or enumerations, never prose a figure could go stale in.
@@ -113,7 +115,6 @@ class _Carry:
         self.delta = year - self.old_year
         self.loc_id = str(raw["locality"]["id"])
         self.matcher = Matcher(old_text, new_text)
-        self.new_squashed = squash_norm(new_text)
         self.draft = copy.deepcopy(raw)
         self.result = CarryResult(self.draft, f"{self.loc_id}-{self.old_year}")
         self.sources: dict[tuple[str, Any], list[tuple[str, Any]]] = {}
@@ -212,17 +213,11 @@ class _Carry:
 
     def _loader_finds(self, quote: str) -> bool:
         # The loader compares quotes without NFKC: a kept quote spelled in other widths must be replaced.
-        from bot.policy.vocab import squash
-
         return squash(quote) in self._new_raw_squashed
 
-    @property
+    @cached_property
     def _new_raw_squashed(self) -> str:
-        from bot.policy.vocab import squash
-
-        if not hasattr(self, "_raw_sq"):
-            self._raw_sq = squash(self.matcher.new.raw)
-        return self._raw_sq
+        return squash(self.matcher.new.raw)
 
     def _reread(self, old: Any, reading: Reading, found: Found, where: str) -> tuple[Any, str | None]:
         assert found.candidate is not None

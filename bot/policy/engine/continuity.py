@@ -294,7 +294,6 @@ class _Raise:
     total: Decimal
     capped: bool
     cut: Decimal  # lowered on re-enrolment after a break (this year)
-    zero_claim_known: bool  # every earlier zero-claim year is known (from history), not just last year
 
 
 def _cap_amount(inc: Incentives) -> Decimal | None:
@@ -307,15 +306,14 @@ def _from_inputs(inc: Incentives, continuous_years: int, zero_claim_last_year: b
     steps = max(0, continuous_years - inc.continuous.after_years) if inc.continuous else 0
     cont = steps * inc.continuous.value if inc.continuous else Decimal(0)
     zero = inc.zero_claim.value if (inc.zero_claim and zero_claim_last_year) else Decimal(0)
-    return _capped(inc, continuous_years, cont, zero, Decimal(0), known=False)
+    return _capped(inc, continuous_years, cont, zero, Decimal(0))
 
 
-def _capped(inc: Incentives, years: int, cont: Decimal, zero: Decimal, cut: Decimal, *, known: bool,
-            hit: bool = False) -> _Raise:
+def _capped(inc: Incentives, years: int, cont: Decimal, zero: Decimal, cut: Decimal, *, hit: bool = False) -> _Raise:
     total = cont + zero
     cap = _cap_amount(inc)
     capped = hit or (cap is not None and total > cap)
-    return _Raise(years, cont, zero, min(total, cap) if cap is not None else total, capped, cut, known)
+    return _Raise(years, cont, zero, min(total, cap) if cap is not None else total, capped, cut)
 
 
 def _from_history(inc: Incentives, history: History, year: int) -> _Raise:
@@ -342,7 +340,7 @@ def _from_history(inc: Incentives, history: History, year: int) -> _Raise:
             zero = max(Decimal(0), cap - cont)
             cont = min(cont, cap)
         cut = inc.reset_on_break.cut.value if (reenrolled and inc.reset_on_break.cut) else Decimal(0)
-    return _capped(inc, run, cont, zero, cut, known=True, hit=hit)
+    return _capped(inc, run, cont, zero, cut, hit=hit)
 
 
 def incentive(
