@@ -30,37 +30,6 @@ def _category_names(locality_id: str | None, codes: tuple[str, ...]) -> list[str
     return names
 
 
-def _year_ranges(years: tuple[int, ...]) -> str:
-    """2019, 2020, 2021, 2023 -> 2019—2021、2023."""
-    parts: list[str] = []
-    run: list[int] = []
-    for y in sorted(years):
-        if run and y != run[-1] + 1:
-            parts.append(f"{run[0]}—{run[-1]}" if len(run) > 1 else str(run[0]))
-            run = []
-        run.append(y)
-    if run:
-        parts.append(f"{run[0]}—{run[-1]}" if len(run) > 1 else str(run[0]))
-    return "、".join(parts)
-
-
-def continuity_lines(result: object) -> list[str]:
-    """The enrolment-history lines of a status answer (continuous years, last break)."""
-    n = getattr(result, "continuous_years", 0)
-    through = getattr(result, "continuous_through", None)
-    out = []
-    if n and through is not None:
-        out.append(f"连续参保：{n} 年（{through - n + 1}—{through} 年度）")
-    else:
-        out.append(f"连续参保：无（{getattr(result, 'year', '')} 年度及上一年度都没有参保记录）")
-    years = getattr(result, "enrolled_years", ())
-    if years:
-        out.append(f"有参保记录的年度：{_year_ranges(tuple(years))}")
-    if getattr(result, "last_break", None) is not None:
-        out.append(f"最近一次断保：{result.last_break} 年度")  # type: ignore[attr-defined]
-    return out
-
-
 def register(root: typer.Typer) -> None:
     """Attach this subsystem's commands to the root app."""
 
@@ -102,6 +71,7 @@ def register(root: typer.Typer) -> None:
     ) -> None:
         """Enrollment status by ID number and name (the ID is shown masked)."""
         from bot.registry import audit, db, ids
+        from bot.registry.history import continuity_zh
         from bot.registry.status_service import ServiceUnavailable, check_status
 
         check = ids.validate(id_number)
@@ -140,7 +110,7 @@ def register(root: typer.Typer) -> None:
             lines.append("外出务工：是")
         if result.benefit_start:
             lines.append(f"待遇享受开始：{result.benefit_start.isoformat()}")
-        lines += continuity_lines(result)
+        lines += continuity_zh(result)
         typer.echo("\n".join(lines))
 
     history_app = typer.Typer(name="history", help="参保历史：导入医保系统导出的历年参保记录。", no_args_is_help=True)

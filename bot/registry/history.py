@@ -30,6 +30,7 @@ from bot.registry.importers.columns import Column
 
 if TYPE_CHECKING:
     from bot.registry.importers.report import ErrorSink, ImportReport
+    from bot.registry.lookup import StatusResult
 
 
 class EnrolmentRecord(SQLModel, table=True):
@@ -81,6 +82,35 @@ def summarize(history: History, year: int) -> Enrolment:
         last_break=history.last_break(through - run + 1) if history.known_from is not None else None,
         known_from=history.known_from,
     )
+
+
+def _year_ranges(years: tuple[int, ...]) -> str:
+    """2019, 2020, 2021, 2023 -> 2019—2021、2023."""
+    parts: list[str] = []
+    run: list[int] = []
+    for y in sorted(years):
+        if run and y != run[-1] + 1:
+            parts.append(f"{run[0]}—{run[-1]}" if len(run) > 1 else str(run[0]))
+            run = []
+        run.append(y)
+    if run:
+        parts.append(f"{run[0]}—{run[-1]}" if len(run) > 1 else str(run[0]))
+    return "、".join(parts)
+
+
+def continuity_zh(result: StatusResult) -> list[str]:
+    """The enrolment-history lines of a status answer: continuous years, the years on record, the
+    last break. One home for `yibao status` and the bot's status reply."""
+    n, through = result.continuous_years, result.continuous_through
+    if n and through is not None:
+        out = [f"连续参保：{n} 年（{through - n + 1}—{through} 年度）"]
+    else:
+        out = [f"连续参保：无（{result.year} 年度及上一年度都没有参保记录）"]
+    if result.enrolled_years:
+        out.append(f"有参保记录的年度：{_year_ranges(result.enrolled_years)}")
+    if result.last_break is not None:
+        out.append(f"最近一次断保：{result.last_break} 年度")
+    return out
 
 
 RECORDS_SQL = "SELECT coverage_year, insured, zero_claim FROM enrolment_history WHERE person_id = {0}"
