@@ -456,6 +456,8 @@ def new_cmd(
     if year > pack.coverage_year + 5:
         _fail(f"--year {year} 比最新的{pack.coverage_year}年度晚太多，请核对年度（例如 {pack.coverage_year + 1}）。",
               as_json)
+    if source.name == pack.main_document.source:
+        _fail(f"新文件与{pack.coverage_year}年度的文件同名（{source.name}），请给新文件另起一个名字。", as_json)
     new_text = _read_notice(source, as_json)
     draft_path = _draft_path(out, loc.id, year, as_json)
     copy_path = draft_path.parent / source.name

@@ -317,3 +317,25 @@ def test_gbk_notice_is_read_and_stored_as_utf8(tmp_path: Path) -> None:
     assert copy.read_text("utf-8").startswith("【测试用改写稿")
     assert {c["field"] for c in data["changed"]} >= {"financing.personal"}
     shutil.rmtree(gbk.parent)
+
+
+def test_a_second_year_keeps_only_the_previous_document(tmp_path: Path) -> None:
+    data = _new(tmp_path)
+    draft = Path(data["draft"])
+    _resolve(draft, MISSING_FIXES)
+    raw = yaml.safe_load(draft.read_text("utf-8"))
+    text_2025 = NOTICE.read_text("utf-8")
+    text_2026 = text_2025.replace("每人410元", "每人440元").replace("每人1080元", "每人1110元")
+    result = carry_forward(raw, text_2025, text_2026, year=2026, source_name="wuhe-2026.txt")
+    assert set(result.draft["documents"]) == {"main", "wuhe-2025"}
+    assert result.draft["documents"]["wuhe-2025"]["source"] == NOTICE.name
+    changed = {c.field: (c.old, c.new) for c in result.changed}
+    assert changed["financing.personal"] == (410, 440) and changed["financing.total"] == (1080, 1110)
+
+
+def test_same_name_as_last_years_notice_is_refused(tmp_path: Path) -> None:
+    same = tmp_path / "001_eed7a0ad29b0fb7e.txt"
+    same.write_text(NOTICE.read_text("utf-8"), "utf-8")
+    result = runner.invoke(app, ["policy", "new", "wuhe", "--year", "2025", "--source", str(same),
+                                 "--out", str(tmp_path / "d")])
+    assert result.exit_code == 2 and "同名" in result.output

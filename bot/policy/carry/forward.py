@@ -141,6 +141,14 @@ class _Carry:
         self.draft["documents"] = new_docs
         self.skip_prefixes = tuple(f"documents.{k}." for k in new_docs if k != "main")
 
+    def _drop_unused_documents(self) -> None:
+        """Older documents kept from earlier carries go once nothing outside `documents` cites them."""
+        docs = self.draft["documents"]
+        used = {str(node.get("doc", "main")) for path, node in cited_items(self.draft)
+                if not path.startswith("documents.")}
+        for key in [k for k in docs if k not in ("main", self.prev_key) and k not in used]:
+            del docs[key]
+
     # ------------------------------------------------------------ the three groups
 
     def run(self) -> CarryResult:
@@ -149,6 +157,7 @@ class _Carry:
                 continue
             self._item(path, node)
         self._derived()
+        self._drop_unused_documents()
         self._uncited_numbers()
         self._mismatch_note()
         self._stale_prose()
