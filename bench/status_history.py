@@ -16,6 +16,7 @@ import argparse
 import datetime as dt
 import os
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -68,7 +69,7 @@ def main() -> None:
 
     from bot.registry import db, lookup
     from bot.registry.demo import generate
-    from bot.registry.models import Payment, Person
+    from bot.registry.models import Payment
 
     tmp = Path(tempfile.mkdtemp(prefix="yibao-bench-"))
     engine = db.get_engine(f"sqlite:///{tmp / 'registry.db'}")
@@ -116,6 +117,7 @@ def main() -> None:
     Console().print(table)
     Console().print(f"load: {os.getloadavg()}, cores: {os.cpu_count()}")
     engine.dispose()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -128,10 +128,10 @@ def benefit_with_history(locality_id: str, paid_on: dt.date, categories: tuple[s
                          birth_date: dt.date | None, history: History) -> tuple[dt.date | None, str | None] | None:
     """Benefit start under the 2025 waiting rules when the pack answering for `paid_on` has them;
     None when it does not (the caller keeps the pack's older rules)."""
-    from bot.policy.engine import Person, benefit_start_with_history
-
     if not _has_waiting(locality_id, paid_on):
         return None
+    from bot.policy.engine import Person, benefit_start_with_history
+
     answer = benefit_start_with_history(
         locality_id, Person(categories=categories, birth_date=birth_date, migrant=migrant), paid_on, history)
     return (answer.benefit_start, answer.rule) if answer.ok else (None, answer.refusal)
