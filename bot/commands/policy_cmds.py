@@ -9,9 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from bot.policy.carry import CarryResult
 
 policy_app = typer.Typer(
     name="policy",
@@ -468,16 +471,19 @@ def new_cmd(
     raw = yaml.safe_load(raw_file.read_text("utf-8"))
     result = carry_forward(raw, source_text(pack.main_document.source), new_text, year=year,
                            source_name=source.name)
-    draft_path.parent.mkdir(parents=True, exist_ok=True)
-    if not copy_path.exists():
-        copy_path.write_text(new_text, "utf-8")
-    draft_path.write_text(dump_draft(result, source_name=source.name, made_on=clock.today()), "utf-8")
+    try:
+        draft_path.parent.mkdir(parents=True, exist_ok=True)
+        if not copy_path.exists():
+            copy_path.write_text(new_text, "utf-8")
+        draft_path.write_text(dump_draft(result, source_name=source.name, made_on=clock.today()), "utf-8")
+    except OSError as err:
+        _fail(f"无法写入 {draft_path.parent}：{err.strerror or err}。请换一个 --out。", as_json)
     want = f"{loc.id}-{year}.yaml"
     rename = None if draft_path.name == want else f"移入 bot/policy/packs/ 时请命名为 {want}（policy check 按文件名核对地区和年度）。"
     _report_carry(result, draft_path, copy_path, as_json, rename)
 
 
-def _report_carry(result: Any, draft: Path, copy: Path, as_json: bool, rename: str | None) -> None:
+def _report_carry(result: CarryResult, draft: Path, copy: Path, as_json: bool, rename: str | None) -> None:
     from bot.policy.carry import plain
 
     if as_json:
