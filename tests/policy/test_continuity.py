@@ -206,3 +206,35 @@ def test_every_continuity_value_quotes_its_clause(tmp_path: Path) -> None:
         (FIXTURES / "fictional_2025_notice.txt").read_text("utf-8"), "utf-8")
     with pytest.raises(PackError, match=r"continuity\.waiting\.variable\.quote: quote not found"):
         load_pack_file(bad, sources_dir=tmp_path)
+
+
+def test_answers_with_io_forbidden(pack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dialogue calls these in its worker thread: once packs are loaded they touch no file or socket."""
+    import builtins
+    import io
+    import socket
+
+    from bot.policy.freshness import currency
+
+    def calls() -> list[object]:
+        h = History.of(range(2018, 2023), known_from=2018)
+        return [
+            engine.waiting_period(pack, dt.date(2025, 3, 10), uninsured_years=2).to_json(),
+            engine.incentive(pack, dt.date(2024, 11, 1), continuous_years=5, zero_claim_last_year=True).to_json(),
+            engine.benefit_start_with_history(pack, Person(), dt.date(2025, 4, 1), h).to_json(),
+            engine.benefit_start_with_history("wuhe", Person(), dt.date(2024, 3, 15), h).to_json(),
+            currency(get_pack("wuhe"), dt.date(2026, 11, 30)),
+        ]
+
+    warm = calls()
+
+    def forbidden(*args: object, **kwargs: object) -> object:
+        raise AssertionError(f"I/O at call time: {args[:1]!r}")
+
+    monkeypatch.setattr(builtins, "open", forbidden)
+    monkeypatch.setattr(io, "open", forbidden)
+    monkeypatch.setattr(Path, "read_text", forbidden)
+    monkeypatch.setattr(socket.socket, "connect", forbidden)
+    again = calls()
+    monkeypatch.undo()
+    assert again == warm

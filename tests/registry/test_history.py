@@ -157,3 +157,33 @@ def test_cli_status_shows_continuous_years(cli_db: str, tmp_path: Path) -> None:
     with eng.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM enrolment_history")).scalar() == 1
     assert os.environ["DATABASE_URL"] == cli_db
+
+
+def test_model_matches_migration_0004(engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    def diffs(conn) -> list:  # noqa: ANN001
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        out = []
+        for d in compare_metadata(ctx, SQLModel.metadata):
+            item = d[0] if isinstance(d, list) else d
+            obj = item[1]
+            if getattr(obj, "table", None) is not None:  # index, constraint
+                table = obj.table.name
+            elif hasattr(obj, "columns") and not isinstance(obj, str):  # table
+                table = obj.name
+            else:  # ('add_column' | 'remove_column' | 'modify_*', schema, table, ...)
+                table = item[2]
+            if table == history.EnrolmentRecord.__tablename__:
+                out.append(d)
+        return out
+
+    with engine.connect() as conn:
+        assert diffs(conn) == []
+    with engine.connect() as conn:  # ...and the comparison notices a difference (DDL rolled back)
+        trans = conn.begin()
+        conn.exec_driver_sql("ALTER TABLE enrolment_history ADD COLUMN extra_col INTEGER")
+        assert len(diffs(conn)) == 1
+        trans.rollback()
