@@ -9,9 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from bot.policy.carry import CarryResult
 
 policy_app = typer.Typer(
     name="policy",
@@ -362,19 +365,211 @@ def refund_cmd(
 
 @policy_app.command("check")
 def check(file: Path, as_json: JsonOpt = False) -> None:
-    """Validate a pack file: every problem on one line (file: field: problem)."""
+    """Validate a pack file: every problem on one line (file: field: problem).
+
+    Sources are looked up next to the file first (a draft from `policy new` sits beside its new
+    document), then in bot/policy/sources/.
+    """
     from bot.policy.loader import check_pack_file
 
-    errors = check_pack_file(file)
+    errors = check_pack_file(file, sources_dir=file.parent)
+    open_items = sum(1 for line in errors if ": review[" in line)
     if as_json:
-        typer.echo(json.dumps({"ok": not errors, "file": str(file), "errors": errors}, ensure_ascii=False))
+        typer.echo(json.dumps({"ok": not errors, "file": str(file), "open_review": open_items, "errors": errors},
+                              ensure_ascii=False))
     elif errors:
+        if open_items:
+            typer.echo(f"{file.name} 是未核对完的草稿：还有 {open_items} 项待核对（下面以 review[...] 开头的各行）。"
+                       "逐项核对并从 review 中删去后再检查。", err=True)
         for line in errors:
             typer.echo(line, err=True)
     else:
         typer.echo(f"{file.name}: OK")
     if errors:
         raise typer.Exit(1)
+
+
+def _read_notice(path: Path, as_json: bool) -> str:
+    if not path.is_file():
+        _fail(f"找不到新文件：{path}。请检查 --source 的路径。", as_json)
+    data = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        _fail(f"新文件 {path.name} 不是文本文件（既不是 UTF-8 也不是 GBK）。请另存为 UTF-8 纯文本（.txt）后再试。", as_json)
+    if "\x00" in text or sum(not (c.isprintable() or c.isspace()) for c in text) > len(text) // 100:
+        _fail(f"新文件 {path.name} 不是文本文件（含有大量控制字符）。请另存为 UTF-8 纯文本（.txt）后再试。", as_json)
+    if not text.strip():
+        _fail(f"新文件 {path.name} 是空的。请放入通知全文（纯文本）。", as_json)
+    return text
+
+
+def _draft_path(out: Path | None, loc_id: str, year: int, as_json: bool) -> Path:
+    from importlib import resources
+
+    name = f"{loc_id}-{year}.yaml"
+    if out is None:
+        path = Path("var") / "policy-drafts" / name
+    else:  # a folder (existing, or any path not ending in .yaml) gets the file name added
+        path = out / name if out.is_dir() or out.suffix.lower() not in (".yaml", ".yml") else out
+    packs_dir = Path(str(resources.files("bot.policy").joinpath("packs"))).resolve()
+    if path.resolve().parent == packs_dir:
+        _fail("草稿不能直接写进 bot/policy/packs/：未核对完的草稿会让机器人拒绝启动。"
+              "请用 --out 写到别处，policy check 通过后再移进去。", as_json)
+    if path.exists():
+        from bot.policy.carry.draft import is_untouched_draft
+
+        # A draft nobody has edited yet may be written again; one with a person's work in it may not.
+        if not is_untouched_draft(path.read_text("utf-8", errors="replace")):
+            _fail(f"{path} 已经存在，而且已经改动过。为免覆盖已经做过的核对，请先移走或删除它，或换一个 --out。", as_json)
+    return path
+
+
+@policy_app.command("new")
+def new_cmd(
+    locality: str,
+    year: Annotated[int, typer.Option("--year", help="Coverage year of the new notice, e.g. 2025.")],
+    source: Annotated[Path, typer.Option("--source", help="The new notice as plain text (UTF-8 or GBK).")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Draft file or folder (default var/policy-drafts/<locality>-<year>.yaml)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Carry the locality's newest pack forward to a new notice: a draft plus a checklist to resolve."""
+    from importlib import resources
+
+    import yaml
+
+    from bot import clock
+    from bot.policy import get_pack
+    from bot.policy.carry import carry_forward, dump_draft
+    from bot.policy.loader import source_text
+
+    pack = get_pack(_locality(locality, as_json))
+    assert pack is not None
+    loc = pack.locality
+    if year <= pack.coverage_year:
+        _fail(f"{loc.name_zh}最新的政策包已是{pack.coverage_year}年度；--year 应晚于它，例如 {pack.coverage_year + 1}。",
+              as_json)
+    if year > pack.coverage_year + 5:
+        _fail(f"--year {year} 比最新的{pack.coverage_year}年度晚太多，请核对年度（例如 {pack.coverage_year + 1}）。",
+              as_json)
+    if source.name == pack.main_document.source:
+        _fail(f"新文件与{pack.coverage_year}年度的文件同名（{source.name}），请给新文件另起一个名字。", as_json)
+    new_text = _read_notice(source, as_json)
+    draft_path = _draft_path(out, loc.id, year, as_json)
+    copy_path = draft_path.parent / source.name
+    if (copy_path.exists() and copy_path.resolve() != source.resolve()
+            and copy_path.read_text("utf-8", errors="replace") != new_text):
+        _fail(f"{copy_path} 已存在且内容不同，请把新文件改个名字，或换一个 --out。", as_json)
+    raw_file = resources.files("bot.policy").joinpath("packs", f"{loc.id}-{pack.coverage_year}.yaml")
+    raw = yaml.safe_load(raw_file.read_text("utf-8"))
+    result = carry_forward(raw, source_text(pack.main_document.source), new_text, year=year,
+                           source_name=source.name)
+    try:
+        draft_path.parent.mkdir(parents=True, exist_ok=True)
+        if not copy_path.exists():
+            copy_path.write_text(new_text, "utf-8")
+        draft_path.write_text(dump_draft(result, source_name=source.name, made_on=clock.today()), "utf-8")
+    except OSError as err:
+        _fail(f"无法写入 {draft_path.parent}：{err.strerror or err}。请换一个 --out。", as_json)
+    want = f"{loc.id}-{year}.yaml"
+    rename = None if draft_path.name == want else f"移入 bot/policy/packs/ 时请命名为 {want}（policy check 按文件名核对地区和年度）。"
+    _report_carry(result, draft_path, copy_path, as_json, rename)
+
+
+def _report_carry(result: CarryResult, draft: Path, copy: Path, as_json: bool, rename: str | None) -> None:
+    from bot.policy.carry import plain
+
+    if as_json:
+        data = {
+            "ok": True,
+            "draft": str(draft),
+            **({"note": rename} if rename else {}),
+            "source": str(copy),
+            "from": result.from_pack,
+            "kept": result.kept,
+            "changed": [
+                {"field": c.field, "old": plain(c.old), "new": plain(c.new), "quote": c.quote,
+                 **({"derived_from": c.derived_from} if c.derived_from else {}),
+                 **({"note": c.note} if c.note else {})}
+                for c in result.changed
+            ],
+            "missing": [
+                {"field": m.field, "old_quote": m.old_quote, **({"hint": m.hint} if m.hint else {})}
+                for m in result.missing
+            ],
+            "review": [
+                {"field": r.field, "old": plain(r.old), "note": r.note,
+                 **({"suggested": plain(r.suggested)} if r.suggested is not None else {})}
+                for r in result.review
+            ],
+        }
+        typer.echo(json.dumps(data, ensure_ascii=False))
+        return
+    echo = typer.echo
+    echo(f"已写出草稿：{draft}（由 {result.from_pack} 结转；新文件已放在 {copy}）")
+    echo(f"原样找到：{result.kept} 项引文，值不变。")
+    if result.changed:
+        echo(f"有变化：{len(result.changed)} 项，已按新文件填入草稿，请逐项核对：")
+        for c in result.changed:
+            extra = f"（{c.note}）" if c.note else ""
+            new = "（删去）" if c.new is None else plain(c.new)
+            echo(f"  {c.field}：{plain(c.old)} → {new}{extra}")
+    if result.missing:
+        echo(f"找不到：{len(result.missing)} 项，新文件中没有同样的句子，草稿里仍是旧值：")
+        for m in result.missing:
+            hint = f"\n      最接近的句子：{m.hint}" if m.hint else ""
+            echo(f"  {m.field}：原句“{m.old_quote}”{hint}")
+    if result.review:
+        echo(f"需人工核对：{len(result.review)} 项：")
+        for r in result.review:
+            echo(f"  {r.field}：{r.note}")
+    total = len(result.changed) + len(result.missing) + len(result.review)
+    echo(f"以上 {total} 项都记在草稿末尾的 review 中。核对一项，删去一项；全部删去后运行：")
+    echo(f"  yibao policy check {draft}")
+    if rename:
+        echo(rename)
+
+
+@policy_app.command("status")
+def status_cmd(
+    on: OnOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Each locality, its newest pack, and whether that pack covers the campaign running today."""
+    from bot.policy import all_packs
+    from bot.policy.freshness import currency
+
+    day = _on(on, as_json)
+    newest: dict[str, Any] = {}
+    for pack in all_packs():
+        newest[pack.locality.id] = pack  # all_packs is sorted by locality then year
+    rows = []
+    for loc_id, pack in sorted(newest.items()):
+        cur = currency(pack, day)
+        rows.append({
+            "locality": loc_id,
+            "name_zh": pack.locality.name_zh,
+            "newest_year": pack.coverage_year,
+            "document": pack.main_document.number.value,
+            "running_year": cur.running_year,
+            "covers_now": cur.covers_now,
+        })
+    if as_json:
+        typer.echo(json.dumps({"ok": True, "today": day.isoformat(), "localities": rows}, ensure_ascii=False))
+        return
+    typer.echo(f"{day.isoformat()} 各地政策包：")
+    for r in rows:
+        state = ("覆盖当前征缴" if r["covers_now"]
+                 else f"⚠ 未覆盖：正在征缴的应是{r['running_year']}年度，请导入新通知（yibao policy new {r['locality']} "
+                      f"--year {r['running_year']} --source 新通知.txt）")
+        typer.echo(f"  {r['locality']:<10} {r['name_zh']:<6} 最新 {r['newest_year']}年度（{r['document']}）  {state}")
 
 
 def register(root: typer.Typer) -> None:

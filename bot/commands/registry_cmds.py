@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -69,6 +70,7 @@ def register(root: typer.Typer) -> None:
     ) -> None:
         """Enrollment status by ID number and name (the ID is shown masked)."""
         from bot.registry import audit, db, ids
+        from bot.registry.history import continuity_zh
         from bot.registry.status_service import ServiceUnavailable, check_status
 
         check = ids.validate(id_number)
@@ -108,4 +110,29 @@ def register(root: typer.Typer) -> None:
             lines.append("外出务工：是")
         if result.benefit_start:
             lines.append(f"待遇享受开始：{result.benefit_start.isoformat()}")
+        lines += continuity_zh(result)
         typer.echo("\n".join(lines))
+
+    history_app = typer.Typer(name="history", help="参保历史：导入医保系统导出的历年参保记录。", no_args_is_help=True)
+    root.add_typer(history_app, name="history")
+
+    @history_app.command("import")
+    def history_import(
+        file: Annotated[Path, typer.Argument(help="历年参保记录（CSV 或 XLSX）：身份证号、参保年度，可选 姓名、是否参保、险种、当年报销")],
+    ) -> None:
+        """Import enrolment history by year (years before the registry's payments, employee-scheme years)."""
+        from bot.registry.history import import_history
+        from bot.registry.importers.readers import ImportFileError
+
+        try:
+            report = import_history(file)
+        except ImportFileError as err:
+            typer.echo(err.message_zh, err=True)
+            raise typer.Exit(2) from None
+        text = (f"参保历史导入完成：共 {report.rows} 行，新增 {report.inserted}，更新 {report.updated}，"
+                f"未变 {report.unchanged}，有问题 {report.bad}。")
+        if report.errors_path:
+            text += f"有问题的行及原因见：{report.errors_path}"
+        typer.echo(text)
+        if report.bad:
+            raise typer.Exit(1)

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from bot.policy import engine
+from bot.policy.freshness import Currency, currency
 from bot.policy.loader import all_packs, gazetteer, get_pack, resolve_category, vocabulary
 from bot.policy.schema import PolicyPack
 
-__all__ = ["PolicyPack", "all_packs", "engine", "gazetteer", "get_pack", "resolve_category", "vocabulary"]
+__all__ = [
+    "Currency",
+    "PolicyPack",
+    "all_packs",
+    "currency",
+    "engine",
+    "gazetteer",
+    "get_pack",
+    "resolve_category",
+    "vocabulary",
+]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -375,6 +375,136 @@ class NotModelled(Cited):
     reason: str = Field(min_length=1)
 
 
+# ---------------------------------------------------------------- rules in force since 2025 (国办发〔2024〕38号)
+# Optional: a pack has them when its notice carries them. Figures and readings are the local
+# notice's (provinces set them); docs/policy-packs.md "Continuity" shows how a notice maps here.
+
+
+class WaitingFixed(Cited):
+    """固定待遇等待期 for people enrolling outside the collection period or not continuously insured."""
+
+    months: int = Field(gt=0)
+    # When the waiting period starts for a payment outside the collection period (a payment inside it
+    # waits from the benefit period's start).
+    counts_from: Literal["day_after_payment", "month_after_payment"] = "day_after_payment"
+
+
+class WaitingVariable(Cited):
+    """变动待遇等待期: `months_per_year` for each uninsured year beyond `free_years`.
+
+    "每多断保1年增加1个月" reads as free_years 1: one year without insurance is covered by the fixed
+    period, two years add one month.
+    """
+
+    months_per_year: int = Field(gt=0)
+    free_years: int = Field(1, ge=0)
+
+
+class WaitingRepair(Cited):
+    """Paying for missed years (补缴) shortens the variable period by `months_per_year` per year paid."""
+
+    months_per_year: int = Field(gt=0)
+
+
+class WaitingFloor(Cited):
+    """After `from_years` or more uninsured years, fixed + variable stay at least `months`."""
+
+    from_years: int = Field(gt=0)
+    months: int = Field(gt=0)
+
+
+class Exemption(Cited):
+    """A group that gets no waiting period (newborns, the special groups the notice names)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name_zh: str
+    newborn: bool = False
+    categories: tuple[str, ...] = ()  # vocabulary codes
+    reasons: tuple[LateReason, ...] = ()  # the person's special_late_reason
+
+    @model_validator(mode="after")
+    def _names_someone(self) -> Exemption:
+        if not (self.newborn or self.categories or self.reasons):
+            raise ValueError("an exemption names newborns, categories or reasons")
+        unknown = [c for c in self.categories if c not in vocabulary()]
+        if unknown:
+            raise ValueError(f"unknown category codes {unknown} (not in bot/policy/vocabulary.yaml)")
+        return self
+
+
+class Waiting(Strict):
+    fixed: WaitingFixed
+    variable: WaitingVariable | None = None
+    repair: WaitingRepair | None = None
+    floor: WaitingFloor | None = None
+    exempt: tuple[Exemption, ...] = ()
+
+
+class ContinuousIncentive(Money):
+    """After `after_years` continuous years, each further continuous year raises the 大病保险 cap by `value`."""
+
+    after_years: int = Field(gt=0)
+
+
+class ZeroClaimIncentive(Money):
+    """A year in which the fund reimbursed nothing raises the next year's 大病保险 cap by `value`."""
+
+
+class IncentiveCap(Cited):
+    """Both incentives together raise the cap by at most `percent` of the original cap."""
+
+    percent: Decimal = Field(gt=0, le=100)
+    base: Money | None = None  # the original annual cap, when the notice prints it
+
+
+class BreakReset(Cited):
+    """A break restarts the continuous count and clears the raises; `cut` lowers the cap on re-enrolment."""
+
+    cut: Money | None = None
+
+
+class Incentives(Strict):
+    continuous: ContinuousIncentive | None = None
+    zero_claim: ZeroClaimIncentive | None = None
+    cap: IncentiveCap
+    reset_on_break: BreakReset
+    reset_on_use: Cited | None = None  # raises used for a claim are cleared
+    counted_from: CitedInt | None = None  # the first year that counts (自2025年起)
+
+    @model_validator(mode="after")
+    def _some(self) -> Incentives:
+        if self.continuous is None and self.zero_claim is None:
+            raise ValueError("incentives need continuous or zero_claim")
+        return self
+
+
+class Continuity(Strict):
+    waiting: Waiting | None = None
+    incentives: Incentives | None = None
+
+
+# ---------------------------------------------------------------- drafts
+
+
+class ReviewItem(Strict):
+    """An item `yibao policy new` could not settle; any such item makes the pack invalid.
+
+    A person checks the value (and its quote) in the pack body, then deletes the item; once the
+    `review` section is empty the pack is checked like any other.
+    """
+
+    field: str
+    kind: Literal["changed", "missing", "review"]
+    note_zh: str
+    old: Any = None
+    new: Any = None
+    quote: str | None = None
+
+    @model_validator(mode="after")
+    def _unresolved(self) -> ReviewItem:
+        raise ValueError(f"草稿待核对：{self.field}：{self.note_zh}")
+
+
 # ---------------------------------------------------------------- the pack
 
 
@@ -394,6 +524,8 @@ class PolicyPack(Strict):
     contacts: Contacts
     task_table: TaskTable
     not_modelled: tuple[NotModelled, ...] = ()
+    continuity: Continuity | None = None  # rules in force since 2025, when the notice carries them
+    review: tuple[ReviewItem, ...] = ()  # a draft's open items: the pack is refused until none is left
 
     @model_validator(mode="after")
     def _consistent(self) -> PolicyPack:

@@ -23,7 +23,7 @@ from sqlalchemy import exists, func, select
 from sqlmodel import Session
 
 from bot import clock
-from bot.registry import ids
+from bot.registry import history, ids
 from bot.registry.models import Area, Payment, Person
 
 log = logging.getLogger(__name__)
@@ -47,10 +47,16 @@ class StatusResult:
     migrant: bool = False
     benefit_start: dt.date | None = None
     benefit_rule: str | None = None
+    # Enrolment history (bot.registry.history): payments plus imported years.
+    enrolled_years: tuple[int, ...] = ()
+    continuous_years: int = 0  # the run of insured years ending with `continuous_through`
+    continuous_through: int | None = None  # `year` when paid, else the year before (None: no run)
+    last_break: int | None = None  # the latest year without insurance before the run, within the records
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["categories"] = list(self.categories)
+        out["enrolled_years"] = list(self.enrolled_years)
         for key in ("paid_on", "benefit_start"):
             out[key] = out[key].isoformat() if out[key] else None
         out["amount"] = str(self.amount) if self.amount is not None else None
@@ -199,7 +205,13 @@ _SQL_PERSON = (
     "FROM person p LEFT JOIN household h ON h.id = p.household_id LEFT JOIN area a ON a.id = p.area_id "
     "WHERE p.id_number = {0}"
 )
-_SQL_PAYMENT = "SELECT MIN(paid_on), SUM(amount) FROM payment WHERE person_id = {0} AND coverage_year = {0}"
+# Every year at once, in one round trip: each year's first payment and sum (the year asked about, and
+# the payment years of the history), then the imported history rows (paid_on NULL marks them).
+_SQL_PAYMENT = (
+    "SELECT coverage_year, MIN(paid_on), SUM(amount), NULL, NULL FROM payment WHERE person_id = {0} "
+    "GROUP BY coverage_year UNION ALL "
+    "SELECT coverage_year, NULL, NULL, insured, zero_claim FROM enrolment_history WHERE person_id = {0}"
+)
 _SQL_CATEGORIES = "SELECT category FROM category_membership WHERE person_id = {0}"
 
 
@@ -234,16 +246,26 @@ def status(session: Session, id_number: str, name: str, year: int | None = None)
             return _not_found(id_number, year)
         person_id, stored_name, household_id, migrant, birth, locality_id = row
         year = year or default_year(locality_id)
-        cur.execute(q_payment, (person_id, year))
-        pay = cur.fetchone()
+        cur.execute(q_payment, (person_id, person_id))
+        by_year: dict[int, tuple[Any, Any]] = {}
+        records = []
+        for y, first, total, insured, zero in cur.fetchall():
+            if first is not None:
+                by_year[int(y)] = (first, total)
+            else:
+                records.append((y, insured, zero))
         cur.execute(q_categories, (person_id,))
         categories = tuple(sorted(r[0] for r in cur.fetchall()))
     finally:
         cur.close()
+    pay = by_year.get(year)
     paid_on, amount = (_as_date(pay[0]), pay[1]) if pay else (None, None)
+    past = history.history_from_rows(by_year, records)
+    enrolment = history.summarize(past, year)
     start = rule = None
     if paid_on is not None and locality_id:
-        start, rule = _benefit(locality_id, paid_on, categories, bool(migrant), _as_date(birth))
+        waited = history.benefit_with_history(locality_id, paid_on, categories, bool(migrant), _as_date(birth), past)
+        start, rule = waited or _benefit(locality_id, paid_on, categories, bool(migrant), _as_date(birth))
     return StatusResult(
         found=True,
         masked_id=ids.mask(check.number),
@@ -259,6 +281,10 @@ def status(session: Session, id_number: str, name: str, year: int | None = None)
         migrant=bool(migrant),
         benefit_start=start,
         benefit_rule=rule,
+        enrolled_years=enrolment.years,
+        continuous_years=enrolment.continuous_years,
+        continuous_through=enrolment.through,
+        last_break=enrolment.last_break,
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.policy import get_pack
+from bot.policy.freshness import staff_warning_zh
 from bot.registry import access
 from bot.registry.models import Area, Staff
 from bot.reports.progress import ProgressRow, progress_rows
@@ -29,6 +30,7 @@ class ProgressView:
     rows: list[ProgressRow]
     mark: float | None
     chart_path: Path | None = None
+    warning: str | None = None  # the newest pack is behind the running campaign (also the text's 2nd line)
 
 
 @dataclass
@@ -58,9 +60,16 @@ def _pct(x: float) -> str:
     return f"{x * 100:.1f}%"
 
 
+def pack_warning(locality_id: str, today: date) -> str | None:
+    """The staff warning when the locality's newest pack does not cover the campaign running today."""
+    pack = get_pack(locality_id)
+    return staff_warning_zh(pack, today) if pack is not None else None
+
+
 def progress_view(session: Session, staff: Staff, today: date) -> ProgressView:
     year = coverage_year(staff.locality_id)
     mark = progress_mark(staff.locality_id)
+    warning = pack_warning(staff.locality_id, today)
     where = access.staff_area_name(session, staff)
     if staff.role == access.VILLAGE_CADRE:
         # A cadre sees the villages of their town ranked, which is what 排位通报 shares anyway,
@@ -71,9 +80,10 @@ def progress_view(session: Session, staff: Staff, today: date) -> ProgressView:
     else:
         rows = progress_rows(session, staff.locality_id, year, today, parent_area_id=staff.area_id)
     title = f"{where} {year}年度参保进度（截至{today:%m月%d日}）"
+    head = [title, warning] if warning else [title]
     if not rows:
-        return ProgressView(title, f"{title}\n暂无下级单位的数据。", rows, mark)
-    lines = [title]
+        return ProgressView(title, "\n".join([*head, "暂无下级单位的数据。"]), rows, mark, warning=warning)
+    lines = list(head)
     total_target = sum(r.target for r in rows)
     total_paid = sum(r.paid for r in rows)
     lines.append(f"合计：已缴 {total_paid} 人 / 目标 {total_target} 人，完成 {_pct(total_paid / total_target if total_target else 0)}")
@@ -87,7 +97,7 @@ def progress_view(session: Session, staff: Staff, today: date) -> ProgressView:
         lines.append(f"……共 {len(rows)} 个单位，完整排名见图。")
     if any(not r.target_is_task for r in rows):
         lines.append("注：无任务数的单位按花名册人数计算。")
-    return ProgressView(title, "\n".join(lines), rows, mark)
+    return ProgressView(title, "\n".join(lines), rows, mark, warning=warning)
 
 
 def render_chart(view: ProgressView, path: Path) -> Path | None:

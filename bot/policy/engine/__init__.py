@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.policy.engine.amount import amount
 from bot.policy.engine.answers import Answer, Citation, SubsidyShare
+from bot.policy.engine.continuity import History, benefit_start_with_history, incentive, waiting_period
 from bot.policy.engine.dates import benefit_start, deadline
 from bot.policy.engine.eligibility import eligibility, school_area
 from bot.policy.engine.info import contacts, explain_pay_first, payment_info, summary
@@ -24,18 +25,22 @@ __all__ = [
     "REFUND_REASONS",
     "Answer",
     "Citation",
+    "History",
     "Person",
     "SubsidyShare",
     "amount",
     "amount_table",
     "benefit_start",
+    "benefit_start_with_history",
     "contacts",
     "deadline",
     "eligibility",
     "explain_pay_first",
     "not_in_document",
+    "incentive",
     "payment_info",
     "refund",
     "school_area",
     "summary",
+    "waiting_period",
 ]

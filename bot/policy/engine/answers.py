@@ -46,6 +46,8 @@ QUESTION_KEYS: dict[str, tuple[str, ...]] = {
     "summary": ("personal", "total", "deadline", "periods", "benefit_start", "benefit_end"),
     "amount_table": ("rows",),
     "not_in_document": ("topic", "items"),
+    "waiting_period": ("paid_on", "benefit_start", "benefit_end", "rule"),
+    "incentive": (),
 }
 # Emitted for every question when set: the fact the answer hinges on, for the dialogue to ask next.
 COMMON_KEYS = ("needs",)
@@ -145,6 +147,8 @@ class Answer:
             value = getattr(self, "missed_consequence_zh" if key == "missed_consequence" else key)
             if value is not None:
                 out[key] = _plain(value)
+        for key, value in self.extra.items():  # question-specific figures (waiting months, raises)
+            out.setdefault(key, _plain(value))
         return out
 
 
