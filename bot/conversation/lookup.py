@@ -149,6 +149,8 @@ def not_found_text(result: Any, number: str) -> str:
 
 def found_text(result: Any, number: str) -> str:
     masked = result.masked_id or ids.mask(number)
+    from bot.registry.history import continuity_zh
+
     if result.enrolled:
         lines = [
             f"{masked} {result.name}：已参加{result.year}年度城乡居民医保。",
@@ -156,6 +158,7 @@ def found_text(result: Any, number: str) -> str:
         ]
         if result.benefit_start:
             lines.append(f"待遇开始：{render.day(result.benefit_start)}。")
+        lines += continuity_zh(result)[:1]
         return render.compose(lines, None)
     return unpaid_text(result, number, masked)
 

@@ -117,13 +117,17 @@ def collection_over(pack: Any, today: dt.date) -> bool:
 def year_note(pack: Any, today: dt.date, *, collection: bool = False) -> str | None:
     """Say which year an answer is for when that is not the year a resident would expect.
 
-    Once the benefit year is over, every answer is labelled. While the benefit year runs but its
-    collection is over, answers about paying (amounts, deadlines) say that the next year's notice is
-    not loaded: a resident asking "how much" in November means next year's fee.
+    When the newest pack no longer covers the campaign running today (`bot.policy.currency`), every
+    answer is labelled. While it still does but its collection is over (a resident asking "how much"
+    then means next year's fee), answers about paying (amounts, deadlines) say the new notice is not
+    loaded.
     """
+    from bot.policy import currency
+
+    current = currency(pack, today)
+    if not current.covers_now:
+        return f"提示：{current.note_zh}"
     year = int(pack.coverage_year)
-    if today > pack.dates.benefit.end:
-        return f"提示：以下是{year}年度的政策（该年度已结束，新年度的通知我这里还没有收录，以当地最新通知为准）。"
     if collection and collection_over(pack, today):
         return (f"提示：这是{year}年度的标准（{day(pack.dates.collection.end)}已截止），"
                 f"{year + 1}年度的通知我这里还没有收录，以当地最新通知为准。")
@@ -131,8 +135,12 @@ def year_note(pack: Any, today: dt.date, *, collection: bool = False) -> str | N
 
 
 def refusal(answer: Any, pack: Any, header: str | None = None) -> str:
+    """An engine answer that is not a plain yes/figure: the reason the engine gives (what the document
+    does not settle, or the one fact it needs), and whom to ask."""
     reason = getattr(answer, "refusal", None) or fields(answer).get("refusal") or "文件里没有写明这个问题。"
-    return compose([header, f"这个问题我答不了：{reason}", contact_line(pack)], source_line(answer))
+    asks_back = bool(getattr(answer, "needs", None))
+    lines = [header, reason, None if asks_back else contact_line(pack)]
+    return compose([ln for ln in lines if not (ln and header and ln in header)], source_line(answer))
 
 
 def header(place: str, year: Any, who: str | None = None) -> str:

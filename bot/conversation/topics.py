@@ -172,6 +172,18 @@ def benefit_start(ctx: Ctx) -> Answered:
     when = paid_on(facts) or _month_day(pack, facts.get("month"))
     if who.newborn:
         return newborn(ctx)
+    if facts.get("uninsured_years") is not None:
+        # "断保两年，现在交要等多久": the 2025 waiting-period rules where the pack has them; else say so
+        # and give the late-payment rule the document does state.
+        waited = engine.waiting_period(pack, when or day, uninsured_years=int(facts["uninsured_years"]),
+                                       paid_back_years=int(facts.get("paid_back_years") or 0), person=who)
+        if waited.ok:
+            return Answered([Reply(render.benefit_start(waited, pack, when or day, ctx.note()))])
+        late = engine.deadline(pack, who, day).missed_consequence_zh
+        text = render.refusal(waited, pack, ctx.note())
+        if late:
+            text = render.add_line(text, f"文件写的补缴规定：{late}", None)
+        return Answered([Reply(text, _rows(follow_ups("deadline", "contact")))])
     if when is not None:
         ans = engine.benefit_start(pack, who, when)
         return Answered([Reply(render.benefit_start(ans, pack, when, ctx.note()))])
@@ -302,8 +314,10 @@ def reimbursement(ctx: Ctx) -> Answered:
 
 
 def incentive(ctx: Ctx) -> Answered:
-    text = render.not_in_document(ctx.pack, "连续参保或没有报销的奖励（提高大病保险额度）", ctx.note())
-    return Answered([Reply(text, _rows(follow_ups("contact", "amount")))])
+    facts = ctx.facts
+    ans = engine.incentive(ctx.pack, ctx.day(), continuous_years=facts.get("continuous_years"),
+                           zero_claim_last_year=True if facts.get("no_claims") else None)
+    return Answered([Reply(render.plain(ans, ctx.pack, ctx.note()), _rows(follow_ups("contact", "amount")))])
 
 
 TOPICS: dict[str, Callable[[Ctx], Answered]] = {

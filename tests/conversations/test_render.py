@@ -31,12 +31,19 @@ def test_source_line_one_line_per_documents() -> None:
     assert render.source_line([]) is None
 
 
-def test_year_note_only_after_the_coverage_year() -> None:
+def test_year_note_while_the_pack_covers_the_running_campaign_and_after() -> None:
     pack: Any = get_pack("wuhe")
     year = pack.coverage_year
-    assert render.year_note(pack, dt.date(year, 12, 31)) is None
-    note = render.year_note(pack, dt.date(year + 1, 1, 1))
+    # During 五河's own collection period: no note.
+    assert render.year_note(pack, pack.dates.collection.end) is None
+    assert render.year_note(pack, pack.dates.collection.end, collection=True) is None
+    # Once the next campaign would have opened, every answer says which year it is about.
+    note = render.year_note(pack, dt.date(year, 12, 31))
     assert note is not None and f"{year}年度" in note
+    # 滕州 in November of its coverage year: its next campaign has opened and is not loaded.
+    tengzhou: Any = get_pack("tengzhou")
+    note = render.year_note(tengzhou, dt.date(tengzhou.coverage_year, 11, 20))
+    assert note is not None and f"{tengzhou.coverage_year}年度" in note
 
 
 def test_money_and_day_formats() -> None:
