@@ -112,6 +112,7 @@ BAD = [
     case("webhook --port 99999", "port out of range", BOT_TOKEN=GOOD_TOKEN),
     case("fake-api --port 70000", "port out of range"),
     case("webhook", "WEBHOOK_PORT out of range", BOT_TOKEN=GOOD_TOKEN, WEBHOOK_PORT="99999"),
+    case("webhook", "WEBHOOK_SECRET too short", BOT_TOKEN=GOOD_TOKEN, WEBHOOK_SECRET="abc"),
     case("scheduler --bogus", "unknown option"),
     case("nosuchcommand", "unknown command"),
 ]
@@ -297,7 +298,8 @@ def test_busy_port_fails_cleanly(workdir: Path, command: str) -> None:
     """A port another process holds (a second instance, a forgotten server): one clear line, no traceback."""
     import socket
 
-    env = cli_env(workdir, BOT_TOKEN=GOOD_TOKEN, TELEGRAM_API_BASE="http://127.0.0.1:9")
+    env = cli_env(workdir, BOT_TOKEN=GOOD_TOKEN, TELEGRAM_API_BASE="http://127.0.0.1:9",
+                  WEBHOOK_SECRET="busy-port-test-secret-0123456789abcdef")
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
