@@ -1,12 +1,13 @@
-"""Update middlewares: error guard, flood guard, settings, database session, chat profile, staff.
+"""Update middlewares: error guard, flood guard, settings, database session, chat profile.
 
 `setup_middlewares(dp, settings, engine)` installs them on `dp.update` as outer middlewares, so they
 run once per update (after aiogram's own user-context and FSM middlewares) in this order:
 
-    ErrorGuard -> FloodGuard -> settings -> session -> profile -> staff -> routers
+    ErrorGuard -> FloodGuard -> settings -> session -> profile -> routers
 
 The error guard is outermost so it sees exceptions after the session middleware has rolled back.
-Handlers receive `settings`, `session`, `profile`, `staff` (see docs/architecture.md).
+Handlers receive `settings`, `session`, `profile` (see docs/architecture.md). Staff rights are
+checked by the staff handlers themselves, by Telegram user id (handlers/staff.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from aiogram import Dispatcher
 from handlers.middlewares.db import DbSessionMiddleware
 from handlers.middlewares.errors import SORRY_TEXT, ErrorGuardMiddleware
 from handlers.middlewares.flood import FloodGuardMiddleware
-from handlers.middlewares.profile import ProfileMiddleware, StaffMiddleware
+from handlers.middlewares.profile import ProfileMiddleware
 from handlers.middlewares.settings import SettingsMiddleware
 
 
@@ -29,7 +30,6 @@ def setup_middlewares(dp: Dispatcher, settings: Any, engine: Any, *, flood_guard
     dp.update.outer_middleware(SettingsMiddleware(settings))
     dp.update.outer_middleware(DbSessionMiddleware(engine))
     dp.update.outer_middleware(ProfileMiddleware())
-    dp.update.outer_middleware(StaffMiddleware())
 
 
 __all__ = [
@@ -39,6 +39,5 @@ __all__ = [
     "FloodGuardMiddleware",
     "ProfileMiddleware",
     "SettingsMiddleware",
-    "StaffMiddleware",
     "setup_middlewares",
 ]

@@ -1,4 +1,7 @@
-"""The chat's `ChatProfile` (created on first contact) and its `Staff` post, if any."""
+"""The chat's `ChatProfile` (created on first contact).
+
+There is no staff middleware: staff rights belong to the Telegram user, and the staff and admin
+handlers check the caller's post in the same short transaction that reads the data they show."""
 
 from __future__ import annotations
 
@@ -7,24 +10,14 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot import clock
-from bot.registry.models import ChatProfile, Staff
+from bot.registry.models import ChatProfile
 
 
-def _chat_id(data: dict[str, Any]) -> int | None:
-    chat = data.get("event_chat")  # set by aiogram's UserContextMiddleware
-    return chat.id if chat is not None else None
-
-
-class _ChatRowMiddleware(BaseMiddleware):
-    """Puts one row keyed by the update's chat into handler data under `key` (None without a chat)."""
-
-    key: str
-
-    def load(self, session: Session, chat_id: int) -> Any:
-        raise NotImplementedError
+class ProfileMiddleware(BaseMiddleware):
+    """Puts the chat's profile into handler data under `profile` (None without a chat or session)."""
 
     async def __call__(
         self,
@@ -33,24 +26,22 @@ class _ChatRowMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         session: Session | None = data.get("session")
-        chat_id = _chat_id(data)
-        data[self.key] = self.load(session, chat_id) if session is not None and chat_id is not None else None
+        chat = data.get("event_chat")  # set by aiogram's UserContextMiddleware
+        data["profile"] = self.load(session, chat.id) if session is not None and chat is not None else None
         return await handler(event, data)
 
+    @staticmethod
+    def load(session: Session, chat_id: int) -> ChatProfile:
+        """The profile, created on first contact, in a transaction of its own that ends here.
 
-class ProfileMiddleware(_ChatRowMiddleware):
-    key = "profile"
-
-    def load(self, session: Session, chat_id: int) -> ChatProfile:
+        Handlers write in their own short transactions (worker threads). If this read stayed open
+        while they did, SQLite could not later turn it into the write of a new profile ("database is
+        locked": its snapshot is older than their commit), and the handler's work would be followed
+        by an apology. The session is opened with expire_on_commit=False, so `profile` stays usable.
+        """
         profile = session.get(ChatProfile, chat_id)
-        if profile is None:  # first contact: created here, committed with the update
+        if profile is None:  # first contact
             profile = ChatProfile(chat_id=chat_id, updated_at=clock.now())
             session.add(profile)
+        session.commit()
         return profile
-
-
-class StaffMiddleware(_ChatRowMiddleware):
-    key = "staff"
-
-    def load(self, session: Session, chat_id: int) -> Staff | None:
-        return session.exec(select(Staff).where(Staff.chat_id == chat_id)).first()
