@@ -1,6 +1,6 @@
 """Registry tables (SQLModel). Names and fields follow docs/architecture.md "Registry models";
-the schema itself is created by the hand-written Alembic revision 0001_registry, which must stay
-in step with this file (tests/registry/test_migrations.py compares them).
+the schema itself is created by the hand-written Alembic revisions 0001_registry and
+0003_security, which must stay in step with this file (tests/registry/test_migrations.py compares them).
 
 Areas form a tree per locality: the task table's entries (towns, or villages for a town-level
 pack) are the top level (parent_id NULL); villages a roster names below a task-table town hang
