@@ -7,14 +7,21 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
+import json
 import logging
+import re
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.base import BaseSession
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
-from aiogram.types import BotCommand
+from aiogram.methods import TelegramMethod
+from aiogram.types import BotCommand, Update
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+from pydantic import ValidationError
 
 from bot.settings import Settings
 
@@ -161,13 +168,105 @@ async def run_polling(settings: Settings, *, with_scheduler: bool = True) -> Non
         await bot.session.close()
 
 
-def build_webhook_app(settings: Settings, *, dp: Dispatcher, bot: Bot) -> Any:
-    """The aiohttp application serving `dp` at settings.webhook_path, checking the secret header."""
-    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
-    from aiohttp import web
+# Telegram sends the secret given to setWebhook in this header with every update.
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Telegram accepts 1-256 characters of A-Z a-z 0-9 _ -; we ask for at least 32 so that it cannot
+# be guessed (secrets.token_urlsafe(32) gives 43).
+_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{32,256}")
+_HOW_TO_SET_SECRET = (
+    "可用 python3 -c \"import secrets; print(secrets.token_urlsafe(32))\" 生成，写入 .env 的 WEBHOOK_SECRET=...，"
+    "每个 yibao webhook 进程和 --set-webhook 用同一个值"
+)
 
+
+class WebhookSecretError(Exception):
+    """WEBHOOK_SECRET missing or unfit; `message` is the one line shown to the operator."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def check_webhook_secret(secret: str | None) -> str:
+    """The secret, stripped, or WebhookSecretError. Without a secret anybody who finds the URL could
+    post forged updates (cancel a resident's reminders, use up lookups, ask for staff lists), so the
+    webhook does not start without one; the line never echoes the value."""
+    if not secret or not secret.strip():
+        raise WebhookSecretError(
+            f"未设置 WEBHOOK_SECRET：没有它任何人都能伪造消息，webhook 不会启动。请设置一个 32 位以上的随机串（{_HOW_TO_SET_SECRET}）。"
+        )
+    secret = secret.strip()
+    if not _SECRET_SHAPE.fullmatch(secret):
+        raise WebhookSecretError(
+            f"WEBHOOK_SECRET 不合格：须为 32–256 位，只含字母、数字、_ 和 -（Telegram 的要求）。{_HOW_TO_SET_SECRET}。"
+        )
+    return secret
+
+
+def secret_matches(given: str, expected: str) -> bool:
+    """Constant-time comparison of the header with the secret. Bytes, not str: `compare_digest`
+    raises TypeError on non-ASCII str, which would turn a forged header into a 500."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8"))
+
+
+def _describe_bad_update(exc: BaseException) -> str:
+    """What was wrong with a refused update, without any of its content (the log must not carry a
+    resident's text or ID number): field paths for a validation error, the position for bad JSON."""
+    if isinstance(exc, ValidationError):
+        where = sorted({".".join(str(p) for p in err["loc"]) or "<root>" for err in exc.errors()})
+        more = f" (+{len(where) - 3})" if len(where) > 3 else ""
+        return f"{exc.error_count()} invalid field(s): {', '.join(where[:3])}{more}"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not JSON (line {exc.lineno}, column {exc.colno})"
+    if isinstance(exc, RecursionError):
+        return "JSON nested too deeply"
+    return f"unreadable body ({type(exc).__name__})"
+
+
+class SignedUpdateHandler(SimpleRequestHandler):
+    """Accepts an update only with the right secret header (401 otherwise, nothing acted on), and
+    only a well-formed one (400 and one masked log line otherwise, never a 500 or a traceback).
+    Accepted updates are answered at once and handled in the background, like aiogram's own."""
+
+    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
+        return bool(self.secret_token) and secret_matches(telegram_secret_token, self.secret_token)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        bot = await self.resolve_bot(request)
+        if not self.verify_secret(request.headers.get(SECRET_HEADER, ""), bot):
+            log.warning("webhook: refused a request without the right secret header from %s", request.remote)
+            return web.Response(status=401, text="Unauthorized")
+        try:
+            body = await request.read()
+            update = Update.model_validate(bot.session.json_loads(body), context={"bot": bot})
+        except (ValueError, ValidationError, RecursionError) as exc:
+            # ValueError covers bad JSON and bad UTF-8; nothing of the body goes into the line.
+            log.warning("webhook: refused a malformed update (400): %s", _describe_bad_update(exc))
+            return web.Response(status=400, text="Bad Request")
+        task = asyncio.create_task(self._feed(bot, update))
+        self._background_feed_update_tasks.add(task)
+        task.add_done_callback(self._background_feed_update_tasks.discard)
+        return web.json_response({}, dumps=bot.session.json_dumps)
+
+    async def _feed(self, bot: Bot, update: Update) -> None:
+        try:
+            result = await self.dispatcher.feed_update(bot, update, **self.data)
+            if isinstance(result, TelegramMethod):
+                await self.dispatcher.silent_call_request(bot=bot, result=result)
+        except Exception as exc:  # noqa: BLE001 - the error guard answered the user; just record it
+            log.error("webhook: update %s failed: %s", update.update_id, type(exc).__name__)
+
+
+def build_webhook_app(settings: Settings, *, dp: Dispatcher, bot: Bot) -> Any:
+    """The aiohttp application serving `dp` at settings.webhook_path for signed updates only.
+
+    Raises WebhookSecretError when settings.webhook_secret is missing or unfit: an endpoint that
+    accepts unsigned updates is never built."""
+    from aiogram.webhook.aiohttp_server import setup_application
+
+    secret = check_webhook_secret(settings.webhook_secret)
     app = web.Application()
-    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=settings.webhook_secret).register(
+    SignedUpdateHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
         app, path=settings.webhook_path
     )
 
@@ -184,8 +283,7 @@ async def run_webhook(settings: Settings, *, set_webhook_url: str | None = None)
 
     The process registers the webhook with Telegram only when asked (`set_webhook_url`): with several
     processes behind a load balancer exactly one deployment step should do that."""
-    from aiohttp import web
-
+    secret = check_webhook_secret(settings.webhook_secret)  # before any network or database work
     bot = make_bot(settings)
     storage, isolation = make_storage(settings)
     dp = build_dispatcher(settings, storage=storage, events_isolation=isolation)
@@ -199,7 +297,7 @@ async def run_webhook(settings: Settings, *, set_webhook_url: str | None = None)
              settings.webhook_path)
     try:
         if set_webhook_url:
-            await bot.set_webhook(set_webhook_url, secret_token=settings.webhook_secret,
+            await bot.set_webhook(set_webhook_url, secret_token=secret,
                                   allowed_updates=dp.resolve_used_update_types())
             await set_bot_commands(bot)
         await asyncio.Event().wait()

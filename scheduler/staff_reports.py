@@ -27,6 +27,8 @@ UNPAID_DAYS_BEFORE_DEADLINE = 14
 
 
 def _staff(session: Session, locality_id: str, roles: tuple[str, ...]) -> list[Staff]:
+    # Staff are bound to their Telegram user; reports go to the user's private chat, whose chat id
+    # is the user id (never to a group).
     return list(session.exec(select(Staff).where(Staff.locality_id == locality_id, Staff.role.in_(roles))))
 
 
@@ -39,13 +41,13 @@ def weekly_ranking(locality_id: str) -> int:
     with session_scope() as session:
         for staff in _staff(session, locality_id, (access.COUNTY_ADMIN, access.TOWN_OFFICIAL)):
             view = progress_view(session, staff, today)
-            key = f"weekly-ranking:{locality_id}:{week.year}-W{week.week:02d}:{staff.chat_id}"
-            chart = render_chart(view, out_dir / f"weekly-{locality_id}-{staff.chat_id}-{today}.png")
+            key = f"weekly-ranking:{locality_id}:{week.year}-W{week.week:02d}:{staff.user_id}"
+            chart = render_chart(view, out_dir / f"weekly-{locality_id}-{staff.user_id}-{today}.png")
             if chart is not None:
-                queued += outbox.enqueue(session, key=key, chat_id=staff.chat_id, text=view.text[:1000],
+                queued += outbox.enqueue(session, key=key, chat_id=staff.user_id, text=view.text[:1000],
                                          kind="photo", file_path=str(chart))
             else:
-                queued += outbox.enqueue(session, key=key, chat_id=staff.chat_id, text=view.text)
+                queued += outbox.enqueue(session, key=key, chat_id=staff.user_id, text=view.text)
     log.info("weekly ranking %s: %d messages queued", locality_id, queued)
     return queued
 
@@ -68,11 +70,11 @@ def daily_unpaid(locality_id: str) -> int:
     with session_scope() as session:
         for staff in _staff(session, locality_id, (access.VILLAGE_CADRE,)):
             view = unpaid_view(session, staff)
-            key = f"daily-unpaid:{locality_id}:{today.isoformat()}:{staff.chat_id}"
-            path = write_unpaid_file(view, out_dir / f"daily-unpaid-{staff.chat_id}-{today}.xlsx")
+            key = f"daily-unpaid:{locality_id}:{today.isoformat()}:{staff.user_id}"
+            path = write_unpaid_file(view, out_dir / f"daily-unpaid-{staff.user_id}-{today}.xlsx")
             if path is None:
                 continue  # everyone paid: nothing to chase, no message
-            queued += outbox.enqueue(session, key=key, chat_id=staff.chat_id, text=view.text[:1000],
+            queued += outbox.enqueue(session, key=key, chat_id=staff.user_id, text=view.text[:1000],
                                      kind="document", file_path=str(path))
     log.info("daily unpaid %s: %d messages queued", locality_id, queued)
     return queued

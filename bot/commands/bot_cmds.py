@@ -41,6 +41,17 @@ def _token_or_exit(settings) -> None:  # noqa: ANN001
         raise typer.Exit(2) from None
 
 
+def _webhook_secret_or_exit(settings) -> None:  # noqa: ANN001
+    """A webhook without a secret accepts forged updates: refuse to start, with one clear line."""
+    from bot.app import WebhookSecretError, check_webhook_secret
+
+    try:
+        check_webhook_secret(settings.webhook_secret)
+    except WebhookSecretError as e:
+        typer.echo(e.message, err=True)
+        raise typer.Exit(2) from None
+
+
 def run(
     no_scheduler: bool = typer.Option(False, "--no-scheduler", help="不在本进程运行提醒调度（另用 yibao scheduler）"),
 ) -> None:
@@ -69,6 +80,7 @@ def webhook(
     if updates:
         settings = settings.model_copy(update=updates)
     _token_or_exit(settings)
+    _webhook_secret_or_exit(settings)
     with contextlib.suppress(KeyboardInterrupt):
         try:
             asyncio.run(run_webhook(settings, set_webhook_url=set_webhook))

@@ -69,7 +69,7 @@ def invite(
 
 @staff_app.command("list")
 def list_staff(locality: str | None = typer.Option(None, "--locality")) -> None:
-    """List bound staff posts (chat ids are shown, names are not stored)."""
+    """List bound staff posts (Telegram user ids are shown; names are not stored)."""
     from sqlmodel import select
 
     from bot.commands.common import require_locality
@@ -88,7 +88,7 @@ def list_staff(locality: str | None = typer.Option(None, "--locality")) -> None:
         if not rows:
             typer.echo("暂无绑定的工作人员。")
         for s in rows:
-            typer.echo(f"{s.chat_id}\t{access.ROLE_ZH[s.role]}\t{s.locality_id}\t{names.get(s.area_id, '全辖区')}")
+            typer.echo(f"{s.user_id}\t{access.ROLE_ZH[s.role]}\t{s.locality_id}\t{names.get(s.area_id, '全辖区')}")
 
 
 def register(root: typer.Typer) -> None:

@@ -102,28 +102,56 @@ def create_invite(session: Session, role: str, locality_id: str, area_id: int | 
     return invite
 
 
-def redeem_invite(session: Session, code: str, chat_id: int) -> Staff:
-    """Bind chat_id as staff; each code works once and for INVITE_TTL."""
-    code = code.strip().upper().replace(" ", "")
-    invite = session.get(InviteCode, code)
+def staff_of_user(session: Session, user_id: int | None) -> Staff | None:
+    """The post bound to a Telegram user, if any. Rights belong to the person, never to a chat."""
+    if user_id is None:
+        return None
+    return session.exec(select(Staff).where(Staff.user_id == user_id)).first()
+
+
+def _usable_invite(session: Session, code: str) -> InviteCode:
+    invite = session.get(InviteCode, code.strip().upper().replace(" ", ""))
     if invite is None:
         raise AccessError("邀请码不正确。请核对后重新发送：/bind 邀请码")
     if invite.used_at is not None:
-        raise AccessError("该邀请码已被使用。请向管理员重新申请。")
-    now = clock.now()
-    if now - invite.created_at > INVITE_TTL:
+        raise AccessError("该邀请码已被使用或已作废。请向管理员重新申请。")
+    if clock.now() - invite.created_at > INVITE_TTL:
         raise AccessError("该邀请码已过期（7天有效）。请向管理员重新申请。")
-    staff = session.exec(select(Staff).where(Staff.chat_id == chat_id)).first()
+    return invite
+
+
+def redeem_invite(session: Session, code: str, user_id: int, chat_id: int | None = None) -> Staff:
+    """Bind the Telegram user `user_id` as staff; each code works once and for INVITE_TTL.
+
+    `chat_id` is the chat the code was sent in (the user's private chat; recorded on the code)."""
+    invite = _usable_invite(session, code)
+    staff = staff_of_user(session, user_id)
     if staff is None:
-        staff = Staff(chat_id=chat_id, role=invite.role, locality_id=invite.locality_id, area_id=invite.area_id)
+        staff = Staff(user_id=user_id, role=invite.role, locality_id=invite.locality_id, area_id=invite.area_id)
     else:  # re-binding moves the person to the new post; one post per account
         staff.role, staff.locality_id, staff.area_id = invite.role, invite.locality_id, invite.area_id
     session.add(staff)
-    invite.used_at = now
-    invite.used_by_chat_id = chat_id
+    invite.used_at = clock.now()
+    invite.used_by_user_id = user_id
+    invite.used_by_chat_id = user_id if chat_id is None else chat_id
     session.add(invite)
     session.flush()
     return staff
+
+
+def burn_invite(session: Session, code: str, chat_id: int) -> bool:
+    """Void a code that was posted in a group chat (everyone there has seen it, and any of them
+    could redeem it privately). True when a usable code was voided."""
+    try:
+        invite = _usable_invite(session, code)
+    except AccessError:
+        return False
+    invite.used_at = clock.now()
+    invite.used_by_chat_id = chat_id
+    invite.used_by_user_id = None
+    session.add(invite)
+    session.flush()
+    return True
 
 
 def scope_area_ids(session: Session, staff: Staff) -> set[int]:

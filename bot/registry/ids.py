@@ -13,6 +13,7 @@ masking helper used everywhere (logs, replies, audit rows, error reports).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -23,8 +24,12 @@ from stdnum.exceptions import ValidationError
 
 from bot import clock
 
-# Whitespace and separators people type or paste between digit groups.
-_SEPARATORS = re.compile(r"[\s\-_.·]+")
+# Separators people type or paste between digit groups (after folding, see `fold`): whitespace,
+# hyphens and dashes, underscore, dot, slash, backslash, middle dots. The detector allows up to
+# _MAX_GAP of them between two digits ("340321  19491211  0013", "340321 - 19491211 - 0013").
+_SEP_CLASS = r"[\s\-_./\\·・\u2010-\u2015\u2212]"
+_SEPARATORS = re.compile(_SEP_CLASS + "+")
+_MAX_GAP = 3
 _EARLIEST_BIRTH = dt.date(1900, 1, 1)
 
 REASON_EMPTY = "请输入身份证号。"
@@ -53,14 +58,39 @@ class IdCheck:
         return mask(self.number) if self.number else ""
 
 
+@functools.lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    """One character as the ID reader sees it: any script's decimal digit becomes its ASCII digit
+    (NFKC leaves Arabic-Indic or Devanagari digits alone), invisible format characters (zero-width
+    space and joiners, BOM, soft hyphen, bidi marks: category Cf) vanish, the rest is NFKC
+    (full-width digits, ｘ, ／)."""
+    if ch.isascii():
+        return ch
+    if unicodedata.category(ch) == "Cf":
+        return ""
+    digit = unicodedata.decimal(ch, None)
+    if digit is not None:
+        return str(digit)
+    return unicodedata.normalize("NFKC", ch)
+
+
+def fold(text: str) -> str:
+    """The text with every character folded by `_fold_char` (ASCII text is returned as is)."""
+    if text.isascii():
+        return text
+    # str.translate with a table for this text's distinct characters: C speed for long texts.
+    return text.translate({ord(ch): _fold_char(ch) for ch in set(text) if not ch.isascii()})
+
+
 def normalize(raw: str) -> str:
-    """Full-width characters to ASCII (NFKC), separators removed, a trailing x upper-cased.
+    """Folded (`fold`: full-width and other scripts' digits to ASCII, invisible characters dropped),
+    separators removed, a trailing x upper-cased.
 
     Does not validate: '３４０３ ２２…ｘ' becomes '340322…X'.
     """
     if raw is None:
         return ""
-    text = unicodedata.normalize("NFKC", str(raw))
+    text = fold(str(raw))
     text = _SEPARATORS.sub("", text)
     return text.upper()
 
@@ -162,43 +192,124 @@ def mask(raw: str | None) -> str:
     return s[:4] + "*" * (len(s) - 8) + s[-4:]
 
 
-# ID-shaped runs in free text: 18 (last may be X) or 15 digits, optionally split by single spaces or
-# hyphens (people type "340322 19800101 1234"), not part of a longer digit run. Applied after NFKC.
-_G = r"[ \-]?"
-_ID_IN_TEXT = re.compile(
-    r"(?<![0-9])([0-9](?:" + _G + r"[0-9]){16}" + _G + r"[0-9Xx]|[0-9](?:" + _G + r"[0-9]){14})(?![0-9Xx])"
+# ---- The one ID detector -------------------------------------------------------------------
+# Works on folded text (`fold`). A "run" is a maximal sequence of digits joined by at most
+# _MAX_GAP separators, optionally ending in X; it must not touch another digit (nor its X a
+# letter or digit). Within a run, "groups" are the digit strings between separators.
+_GAP = f"{_SEP_CLASS}{{0,{_MAX_GAP}}}"
+_RUN = re.compile(
+    r"(?<![0-9])[0-9](?:" + _GAP + r"[0-9])*(?:" + _GAP + r"[Xx](?![0-9A-Za-z]))?(?![0-9])"
 )
+_GROUP = re.compile(r"[0-9]+[Xx]?|[Xx]")
+# The shortest ID is a legacy 15-digit number; shorter runs are left alone.
+_MIN_CHARS = 15
+
+
+@dataclass(frozen=True)
+class IdSpan:
+    """An ID-number candidate in a text: text[start:end] is how it was typed, `number` normalised."""
+
+    start: int
+    end: int
+    number: str
+
+
+def _fits(chars: str) -> bool:
+    """18 characters with at most a final X, or 15 digits: the two shapes of an ID number."""
+    return (len(chars) == 18 and "X" not in chars[:-1]) or (len(chars) == 15 and "X" not in chars)
+
+
+def _windows(run: str) -> list[tuple[int, int, str]]:
+    """Candidates in one run as (start, end, number) relative to the run: the whole run when it
+    holds 15 or 18 characters; otherwise consecutive groups adding up to 18 (X only last) or 15.
+    Windows whose number is valid win ("1234 340321 19491211 0013" finds the middle number);
+    without any, the first fitting windows are returned so the caller can say what is wrong."""
+    groups = list(_GROUP.finditer(run))
+    whole = "".join(g.group(0) for g in groups).upper()
+    if _fits(whole):
+        return [(0, len(run), whole)]
+    fits: list[tuple[int, int, str]] = []
+    for i in range(len(groups)):
+        total = ""
+        for j in range(i, len(groups)):
+            total += groups[j].group(0).upper()
+            if len(total) > 18 or "X" in total[:-1]:
+                break
+            if _fits(total):
+                fits.append((i, j, total))
+    valid = [f for f in fits if validate(f[2]).ok]
+    found: list[tuple[int, int, str]] = []
+    free_from = 0
+    for i, j, number in valid or fits:  # left to right, not overlapping
+        if i >= free_from:
+            found.append((groups[i].start(), groups[j].end(), number))
+            free_from = j + 1
+    return found
+
+
+def _positions(text: str) -> list[int]:
+    """For each character of `fold(text)`, its index in `text` (folding drops or expands some)."""
+    return [i for i, ch in enumerate(text) for _ in (ch if ch.isascii() else _fold_char(ch))]
+
+
+def _runs(folded: str) -> list[re.Match[str]]:
+    """Runs holding at least _MIN_CHARS digits (an X counts): every place an ID could be."""
+    if sum(map(folded.count, "0123456789")) < _MIN_CHARS - 1:  # cheap: most texts stop here
+        return []
+    return [m for m in _RUN.finditer(folded) if sum(ch.isalnum() for ch in m.group(0)) >= _MIN_CHARS]
+
+
+def _original(span: tuple[int, int], where: list[int] | None) -> tuple[int, int]:
+    start, end = span
+    return (start, end) if where is None else (where[start], where[end - 1] + 1)
+
+
+def find_id_spans(text: str) -> list[IdSpan]:
+    """Every ID-number candidate in free text with where it was typed (see `find_ids`)."""
+    if not text:
+        return []
+    folded = fold(text)
+    runs = _runs(folded)
+    if not runs:
+        return []
+    where = None if text.isascii() else _positions(text)
+    spans: list[IdSpan] = []
+    for m in runs:
+        for start, end, number in _windows(m.group(0)):
+            spans.append(IdSpan(*_original((m.start() + start, m.start() + end), where), number))
+    return spans
 
 
 def find_ids(text: str) -> list[str]:
     """ID-number candidates in free text, normalised (not validated: the caller reports why a
-    candidate is wrong). Order of appearance, duplicates removed."""
-    if not text:
-        return []
-    found: list[str] = []
-    for m in _ID_IN_TEXT.finditer(unicodedata.normalize("NFKC", text)):
-        number = normalize(m.group(1))
-        if number not in found:
-            found.append(number)
-    return found
+    candidate is wrong). Order of appearance, duplicates removed.
+
+    Catches every form `validate` accepts inside any text, also split by up to three separators
+    (spaces, dots, dashes, slashes, underscores), with zero-width characters, in full-width or
+    another script's digits, and glued to a command ("/bind340321…")."""
+    return list(dict.fromkeys(span.number for span in find_id_spans(text)))
 
 
 def mask_in_text(text: str) -> str:
-    """Mask every ID-shaped run in a text (used by the logging filter as a second line of defence).
+    """Mask every ID-shaped run in a text: the one helper for logs, transcripts and reports.
 
-    Full-width digits are caught too: the text is NFKC-normalised only where an ID is found.
+    Every run of 15 or more digits (with separators, in any script, as `find_ids` reads them) is
+    replaced by its `mask` as a whole, so whatever `find_ids` or `validate` would read as an ID is
+    hidden, and so is a longer number an ID is glued to. The rest of the text is kept as written.
     """
     if not text:
         return text
-    normalized = unicodedata.normalize("NFKC", text)
-    if len(normalized) != len(text):
-        # NFKC changed lengths (rare compatibility characters): mask on the normalised text.
-        return _ID_IN_TEXT.sub(lambda m: mask(m.group(1)), normalized)
+    folded = fold(text)
+    runs = _runs(folded)
+    if not runs:
+        return text
+    where = None if text.isascii() else _positions(text)
     out: list[str] = []
     last = 0
-    for m in _ID_IN_TEXT.finditer(normalized):
-        out.append(text[last : m.start(1)])
-        out.append(mask(m.group(1)))
-        last = m.end(1)
+    for m in runs:
+        start, end = _original(m.span(), where)
+        out.append(text[last:start])
+        out.append(mask(text[start:end]))
+        last = end
     out.append(text[last:])
     return "".join(out)

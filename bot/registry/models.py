@@ -1,6 +1,6 @@
 """Registry tables (SQLModel). Names and fields follow docs/architecture.md "Registry models";
-the schema itself is created by the hand-written Alembic revision 0001_registry, which must stay
-in step with this file (tests/registry/test_migrations.py compares them).
+the schema itself is created by the hand-written Alembic revisions 0001_registry and
+0003_security, which must stay in step with this file (tests/registry/test_migrations.py compares them).
 
 Areas form a tree per locality: the task table's entries (towns, or villages for a town-level
 pack) are the top level (parent_id NULL); villages a roster names below a task-table town hang
@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import BigInteger, Column, DateTime, Index, Numeric, UniqueConstraint
+from sqlalchemy.orm import synonym
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -160,14 +162,29 @@ class ChatLink(SQLModel, table=True):
 
 
 class Staff(SQLModel, table=True):
+    """A staff post, bound to the Telegram *user* who redeemed the invite (never to a chat: a code
+    sent in a group would otherwise make every member staff). Staff commands answer only in the
+    user's private chat, whose chat id equals the user id, so reports are sent to `user_id`."""
+
     __tablename__ = "staff"
-    __table_args__ = (UniqueConstraint("chat_id", name="uq_staff_chat_id"),)
+    __table_args__ = (UniqueConstraint("user_id", name="uq_staff_user_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    chat_id: int = Field(sa_column=_chat_id_column())
+    user_id: int = Field(sa_column=_chat_id_column())
     role: str = Field(max_length=32)  # "county_admin" | "town_official" | "village_cadre"
     locality_id: str = Field(foreign_key="locality.id", max_length=64)
     area_id: int | None = Field(default=None, foreign_key="area.id")
+
+    def __init__(self, **data: Any) -> None:
+        # Transitional: bot/terminal.py (being rewritten) still builds Staff(chat_id=...) for its
+        # private chat, whose id is the user id. Remove with the `chat_id` synonym below.
+        if "chat_id" in data:
+            data.setdefault("user_id", data.pop("chat_id"))
+        super().__init__(**data)
+
+
+# Transitional alias for bot/terminal.py's `Staff.chat_id` (see Staff.__init__); new code uses user_id.
+Staff.chat_id = synonym("user_id")  # type: ignore[attr-defined]
 
 
 class InviteCode(SQLModel, table=True):
@@ -179,14 +196,35 @@ class InviteCode(SQLModel, table=True):
     area_id: int | None = Field(default=None, foreign_key="area.id")
     created_at: dt.datetime = Field(default_factory=clock.now, sa_type=AwareDateTime)
     used_at: dt.datetime | None = Field(default=None, sa_type=AwareDateTime)
+    # The chat the code was sent in, and the user bound by it; a code sent in a group is burned
+    # (used_at set, no user): everyone in the group has seen it.
     used_by_chat_id: int | None = Field(default=None, sa_column=_chat_id_column(nullable=True))
+    used_by_user_id: int | None = Field(default=None, sa_column=_chat_id_column(nullable=True))
+
+
+class AppSecret(SQLModel, table=True):
+    """Keys the application generates for itself when settings give none (e.g. the audit key that
+    turns ID numbers into per-ID counters). Created by migration 0003_security; shared by every
+    process using the database."""
+
+    __tablename__ = "app_secret"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=128)
+    created_at: dt.datetime = Field(default_factory=clock.now, sa_type=AwareDateTime)
 
 
 class AuditLog(SQLModel, table=True):
-    """Who looked up what. subject_masked is always masked (bot.registry.ids.mask)."""
+    """Who looked up what. subject_masked is always masked (bot.registry.ids.mask); subject_key is a
+    keyed hash of the full number (bot.registry.audit.subject_key), so lookups of one ID can be
+    counted across chats without storing the number."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_chat_at", "chat_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_log_chat_at", "chat_id", "at"),
+        Index("ix_audit_log_subject_at", "subject_key", "at"),
+        Index("ix_audit_log_outcome_at", "outcome", "at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     at: dt.datetime = Field(default_factory=clock.now, sa_type=AwareDateTime)
@@ -194,6 +232,7 @@ class AuditLog(SQLModel, table=True):
     actor: str = Field(max_length=32)  # "resident" | "staff" | "cli" | ...
     action: str = Field(max_length=32)  # "status" | "household" | ...
     subject_masked: str | None = Field(default=None, max_length=32)
+    subject_key: str | None = Field(default=None, max_length=64)
     outcome: str = Field(max_length=32)  # "found" | "not_found" | "invalid" | "rate_limited" | ...
 
 
@@ -209,4 +248,5 @@ REGISTRY_TABLES = [
     Staff.__table__,
     InviteCode.__table__,
     AuditLog.__table__,
+    AppSecret.__table__,
 ]

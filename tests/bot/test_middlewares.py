@@ -1,4 +1,4 @@
-"""Update middlewares: session per update, profile created, staff lookup, errors answered politely."""
+"""Update middlewares: session per update, profile created, errors answered politely."""
 
 from __future__ import annotations
 
@@ -32,14 +32,14 @@ async def test_data_keys_and_commit(tmp_path) -> None:
     seen = {}
 
     @router.message(Command("x"))
-    async def x(message: Message, session: Session, profile: ChatProfile, staff, settings) -> None:
-        seen.update(profile=profile.chat_id, staff=staff, settings=settings is not None)
+    async def x(message: Message, session: Session, profile: ChatProfile, settings) -> None:
+        seen.update(profile=profile.chat_id, settings=settings is not None)
         session.add(AuditLog(chat_id=message.chat.id, actor="t", action="t", outcome="ok"))
         await message.answer("好")
 
     chat, out, engine = _chat(tmp_path, router)
     await chat.send("/x")
-    assert seen == {"profile": 4242, "staff": None, "settings": True}
+    assert seen == {"profile": 4242, "settings": True}
     with Session(engine) as s:
         assert s.get(ChatProfile, 4242) is not None
         assert len(list(s.exec(AuditLog.__table__.select()))) == 1

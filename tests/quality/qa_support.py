@@ -44,16 +44,29 @@ def expected_mask(number: str) -> str:
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
 
 
-# Digit runs that may be split by single spaces or hyphens (how people type numbers), after NFKC
-# so that full-width digits count. A run is reduced to its characters [0-9X].
-_RUN = re.compile(r"[0-9](?:[ \-]?[0-9Xx])+")
+# Digit runs that may be split by up to three separators (spaces, dots, dashes, slashes,
+# underscores: how people type and paste numbers), after NFKC so that full-width digits count and
+# with every script's digits made ASCII and invisible characters dropped. A run is reduced to its
+# characters [0-9X].
+_RUN = re.compile(r"[0-9](?:[\s\-_./\\·]{0,3}[0-9Xx])+")
+
+
+def _flatten(text: str) -> str:
+    out = []
+    for ch in unicodedata.normalize("NFKC", text):
+        if unicodedata.category(ch) == "Cf":
+            continue
+        value = unicodedata.decimal(ch, None)
+        out.append(str(value) if value is not None else ch)
+    return "".join(out)
 
 
 def leaks(text: str, numbers: Iterable[str]) -> list[str]:
-    """Every full ID number from `numbers` that occurs in `text` (also full-width or spaced out)."""
+    """Every full ID number from `numbers` that occurs in `text` (also full-width, in another
+    script's digits, or split by separators)."""
     if not text:
         return []
-    flat = unicodedata.normalize("NFKC", text)
+    flat = _flatten(text)
     runs = ["".join(ch for ch in m.group(0) if ch.isalnum()).upper() for m in _RUN.finditer(flat)]
     found = []
     for number in numbers:

@@ -74,6 +74,12 @@ BAD = [
     case("policy new wuhe --year 2025 --source binary.csv", "source is not text"),
     case("policy new wuhe --source binary.csv", "missing --year"),
     case("policy status --on 2026-13-01", "bad date"),
+    case("policy check wuhe-2024-bigint/wuhe-2024.yaml", "a 5,000-digit integer"),
+    case("policy check wuhe-2024-gbk/wuhe-2024.yaml", "GBK-encoded pack"),
+    case("policy check nested.yaml", "50,000 nested brackets"),
+    case("policy check wuhe-2024-escape/wuhe-2024.yaml", "source escapes the sources folder with ../"),
+    case("policy check wuhe-2024-absolute/wuhe-2024.yaml", "source is an absolute path"),
+    case("policy check wuhe-2024-alias/wuhe-2024.yaml", "YAML alias bomb"),
     # registry
     case("status 123 张三", "bad ID (length)"),
     case("status abc 张三", "bad ID (characters)"),
@@ -121,9 +127,16 @@ BAD = [
     case("webhook --port 99999", "port out of range", BOT_TOKEN=GOOD_TOKEN),
     case("fake-api --port 70000", "port out of range"),
     case("webhook", "WEBHOOK_PORT out of range", BOT_TOKEN=GOOD_TOKEN, WEBHOOK_PORT="99999"),
+    case("webhook", "WEBHOOK_SECRET too short", BOT_TOKEN=GOOD_TOKEN, WEBHOOK_SECRET="abc"),
     case("scheduler --bogus", "unknown option"),
     case("nosuchcommand", "unknown command"),
 ]
+
+# Malformed packs from the red-team pass (issue 12): stricter than the other pack cases.
+ISSUE_12_PACKS = {
+    "a 5,000-digit integer", "GBK-encoded pack", "50,000 nested brackets", "source escapes the sources folder with ../",
+    "source is an absolute path", "YAML alias bomb",
+}
 
 # Defects still open when this file was last committed (strict: the mark fails once they are fixed,
 # so it gets removed then).
@@ -173,6 +186,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (tmp / "good.yaml").write_text(
         (root / "bot" / "policy" / "packs" / "wuhe-2024.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     (tmp / "good.yaml").rename(tmp / "wuhe-2024.yaml")
+    _malformed_packs(tmp, root)
     (tmp / "empty.csv").write_text("", encoding="utf-8")
     (tmp / "nocols.csv").write_text("foo,bar\n1,2\n", encoding="utf-8")
     (tmp / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
@@ -181,6 +195,35 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (tmp / "roster.csv").write_text(
         (root / "docs" / "samples" / "roster-sample.csv").read_text(encoding="utf-8-sig"), encoding="utf-8")
     return tmp
+
+
+def _malformed_packs(tmp: Path, root: Path) -> None:
+    """Copies of a shipped pack broken in the ways a red team tried (issue 12), each in its own
+    folder so the file keeps its valid name and only the one fault is reported."""
+    import os
+
+    good = (root / "bot" / "policy" / "packs" / "wuhe-2024.yaml").read_text(encoding="utf-8")
+    source = "001_eed7a0ad29b0fb7e.txt"
+    assert f"source: {source}" in good and "value: 380," in good
+
+    def write(name: str, text: str, encoding: str = "utf-8") -> None:
+        (tmp / name).mkdir()
+        (tmp / name / "wuhe-2024.yaml").write_text(text, encoding=encoding)
+
+    write("wuhe-2024-bigint", good.replace("value: 380,", "value: " + "9" * 5000 + ",", 1))
+    write("wuhe-2024-gbk", good, encoding="gbk")
+    (tmp / "nested.yaml").write_text("locality: " + "[" * 50_000 + "]" * 50_000 + "\n", encoding="utf-8")
+    # A copy of the seed outside the sources folder: with every quote present, a pack citing it
+    # would pass the quote check, so only the path rule can refuse it.
+    outside = tmp / "outside" / "seed.txt"
+    outside.parent.mkdir()
+    outside.write_text((root / "bot" / "policy" / "sources" / source).read_text("utf-8"), encoding="utf-8")
+    escape = os.path.relpath(outside, root / "bot" / "policy" / "sources")
+    assert escape.startswith("..")
+    write("wuhe-2024-escape", good.replace(f"source: {source}", f"source: {escape}"))
+    write("wuhe-2024-absolute", good.replace(f"source: {source}", f"source: {outside}"))
+    bomb = "".join(f"b{i}: &b{i} [" + ", ".join([f"*b{i - 1}"] * 9 if i else ["x"] * 9) + "]\n" for i in range(9))
+    write("wuhe-2024-alias", bomb + good)
 
 
 @pytest.fixture()
@@ -260,6 +303,12 @@ def test_bad_input_fails_cleanly(cli: CliRunner, c: Case, monkeypatch: pytest.Mo
         assert "Error" in text and ("Invalid value" in text or "No such" in text or "Missing" in text), text
         return
     lines = [line for line in text.splitlines() if line.strip()]
+    if c.why in ISSUE_12_PACKS:
+        # issue 12: one Chinese line naming the file, exit 1 (the check's "problems found" code)
+        assert code == 1 and len(lines) == 1 and has_cjk(text), text[:2000]
+        assert lines[0].split(": ")[0] in ("wuhe-2024.yaml", "nested.yaml"), lines[0][:300]
+        assert len(lines[0]) <= 300, lines[0][:400]
+        return
     if c.args[:2] == ("policy", "check"):
         # one problem a line, each naming the file (documented format "file: field: problem")
         assert all(":" in line for line in lines), text
@@ -307,7 +356,8 @@ def test_busy_port_fails_cleanly(workdir: Path, command: str) -> None:
     """A port another process holds (a second instance, a forgotten server): one clear line, no traceback."""
     import socket
 
-    env = cli_env(workdir, BOT_TOKEN=GOOD_TOKEN, TELEGRAM_API_BASE="http://127.0.0.1:9")
+    env = cli_env(workdir, BOT_TOKEN=GOOD_TOKEN, TELEGRAM_API_BASE="http://127.0.0.1:9",
+                  WEBHOOK_SECRET="busy-port-test-secret-0123456789abcdef")
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()

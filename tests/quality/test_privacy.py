@@ -95,6 +95,10 @@ RESIDENT_LINES = [
     "孙测三",
     "1",  # subscribe this person to reminders (consent stored)
     f"我的身份证是{LEGACY}，叫赵测一",  # 15-digit legacy number inside a sentence
+    # issue 12: forms the transcript echoed in full (two spaces, dots, Arabic-Indic digits)
+    f"{SPOUSE[:6]}  {SPOUSE[6:14]}  {SPOUSE[14:]} 钱测二",
+    f"{HEAD[:6]}.{HEAD[6:14]}.{HEAD[14:]} 赵测一",
+    HEAD.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")) + " 赵测一",
 ]
 # 头铺镇 last: each /unpaid rewrites the same file name, and CHILD and MIGRANT live in 头铺镇
 STAFF_LINES = ["/unpaid", "/unpaid 城关镇", "/progress", "/whoami", "/unpaid 头铺镇"]

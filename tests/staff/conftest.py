@@ -73,9 +73,9 @@ def world(session: Session) -> dict:
             n += 1
             _person(session, n, villages[vname], hh, f"{vname}居民{n}", paid_on, migrant)
     staff = {
-        "admin": Staff(chat_id=1001, role="county_admin", locality_id="wuhe", area_id=None),
-        "town": Staff(chat_id=1002, role="town_official", locality_id="wuhe", area_id=chengguan.id),
-        "cadre": Staff(chat_id=1003, role="village_cadre", locality_id="wuhe", area_id=villages["东村"].id),
+        "admin": Staff(user_id=1001, role="county_admin", locality_id="wuhe", area_id=None),
+        "town": Staff(user_id=1002, role="town_official", locality_id="wuhe", area_id=chengguan.id),
+        "cadre": Staff(user_id=1003, role="village_cadre", locality_id="wuhe", area_id=villages["东村"].id),
     }
     for s in staff.values():
         session.add(s)

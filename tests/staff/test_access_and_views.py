@@ -76,20 +76,20 @@ def test_invite_codes_bind_once(session: Session, world: dict) -> None:
     with pytest.raises(access.AccessError):
         access.create_invite(session, "cadre", "wuhe", world["towns"]["城关镇"].id)  # a town is not a village
     code = access.create_invite(session, "cadre", "wuhe", village.id)
-    staff = access.redeem_invite(session, code.code.lower(), chat_id=2001)
+    staff = access.redeem_invite(session, code.code.lower(), user_id=2001)
     assert (staff.role, staff.area_id) == ("village_cadre", village.id)
     with pytest.raises(access.AccessError) as e:
-        access.redeem_invite(session, code.code, chat_id=2002)
+        access.redeem_invite(session, code.code, user_id=2002)
     assert "已被使用" in e.value.message_zh
     with pytest.raises(access.AccessError):
-        access.redeem_invite(session, "NOPE2345", chat_id=2002)
+        access.redeem_invite(session, "NOPE2345", user_id=2002)
 
 
 def test_invite_expires_after_a_week(session: Session, world: dict) -> None:
     code = access.create_invite(session, "town-official", "wuhe", world["towns"]["头铺镇"].id)
     clock.set_today(TODAY + access.INVITE_TTL + timedelta(days=1))
     with pytest.raises(access.AccessError) as e:
-        access.redeem_invite(session, code.code, chat_id=2003)
+        access.redeem_invite(session, code.code, user_id=2003)
     assert "过期" in e.value.message_zh
 
 

@@ -5,7 +5,7 @@ Payments already say who enrolled in the years the registry holds; this table ad
 anything that year, which the 2025 incentives need. Mirrors bot/registry/history.py.
 
 Revision ID: 0004_history
-Revises: 0002_scheduler
+Revises: 0003_security
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_history"
-down_revision = "0002_scheduler"
+down_revision = "0003_security"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,32 @@
+"""Personal data stays in private chats: the one line a group gets instead, and deleting a message
+that holds an ID number wherever it was sent (staff commands, wrong places)."""
+
+from __future__ import annotations
+
+import contextlib
+
+from aiogram import F
+from aiogram.enums import ChatType
+from aiogram.types import Message
+
+from bot.registry import ids
+
+PRIVATE_ONLY = "为保护个人信息，请私聊我使用这个功能。"
+
+# Filter for handlers answering a command sent in a group, supergroup or channel.
+IN_GROUP = F.chat.type != ChatType.PRIVATE
+
+
+def holds_id(message: Message) -> bool:
+    """True when the message's text or caption holds anything the ID detector reads as a number."""
+    return bool(ids.find_ids(message.text or message.caption or ""))
+
+
+async def delete_if_holds_id(message: Message) -> bool:
+    """Delete the message when it holds an ID number (Telegram may refuse: too old, no rights in a
+    group; the caller goes on regardless). True when it held one, so the caller can say so."""
+    if not holds_id(message):
+        return False
+    with contextlib.suppress(Exception):
+        await message.delete()
+    return True
