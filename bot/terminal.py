@@ -224,8 +224,8 @@ def _preset(engine: Any, chat_id: int, locality: str | None, staff_role: str | N
                             raise access.AccessError(f"该地区没有{'乡镇' if level == 'town' else '村（社区）'}数据。")
             except access.AccessError as e:
                 raise TerminalError(e.message_zh) from None
-            staff = session.exec(select(Staff).where(Staff.chat_id == chat_id)).first() or Staff(
-                chat_id=chat_id, role=role, locality_id=locality
+            staff = session.exec(select(Staff).where(Staff.user_id == chat_id)).first() or Staff(
+                user_id=chat_id, role=role, locality_id=locality
             )
             staff.role, staff.locality_id = role, locality
             staff.area_id = area_row.id if area_row is not None else None

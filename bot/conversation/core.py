@@ -127,6 +127,13 @@ def _on_text(run: _Run, text: str) -> None:
     state = run.state
     stripped = text.strip()
     command = stripped.split()[0].split("@")[0].lower() if stripped.startswith("/") else None
+    raw_id = lookup.id_attempt(stripped)
+    if raw_id is not None and command is not None:
+        # "/start 3403…" and the like: the number is personal data in any message; delete it, then
+        # read the rest as if the command were not there.
+        run.delete_incoming = True
+        stripped = stripped.split(maxsplit=1)[1] if len(stripped.split(maxsplit=1)) > 1 else ""
+        command = None
     if command in _COMMANDS_START:
         state.open = None
         state.drop_id()
@@ -143,7 +150,6 @@ def _on_text(run: _Run, text: str) -> None:
         _unsubscribe(run)
         return
 
-    raw_id = lookup.id_attempt(stripped)
     if raw_id is not None:
         run.delete_incoming = True
         if not run.incoming.private:

@@ -99,14 +99,11 @@ def look_up(state: DialogueState, number: str, name: str, deps: Deps) -> list[Re
     chat_id = deps.chat_id
     settings = deps.settings
     with session_scope(deps.engine) as session:
-        allowed = audit.lookup_allowed(session, chat_id, settings)
-        if not allowed:
-            audit.record(session, chat_id=chat_id, actor="resident", action=ACTION, id_number=number,
-                         outcome=audit.OUTCOME_RATE_LIMITED)
-    if not allowed:
-        minutes = max(1, int(settings.lookup_window_seconds) // 60)
-        return [Reply(f"查询太频繁了。为保护个人信息，每个聊天{minutes}分钟内最多查{settings.lookup_limit}次，"
-                      "请过一会儿再查。谢谢理解！")]
+        # Per chat, per ID number across all chats, and a ceiling on failed lookups; refusals audited.
+        verdict = audit.check_lookup(session, chat_id=chat_id, id_number=number, settings=settings,
+                                     action=ACTION)
+    if not verdict.allowed:
+        return [Reply(verdict.reason_zh or "查询太频繁了，请过一会儿再查。")]
     try:
         result = check_status(number, name, settings=settings, engine=deps.engine)
     except ServiceUnavailable as exc:

@@ -86,16 +86,6 @@ _PLACE_FILLER = re.compile(
 )
 
 
-def _id_spans(text: str, numbers: list[str]) -> list[tuple[int, int]]:
-    spans = []
-    for number in numbers:
-        pattern = r"[ \-]?".join(re.escape(ch) for ch in number)
-        m = re.search(pattern, text, flags=re.IGNORECASE)
-        if m:
-            spans.append(m.span())
-    return spans
-
-
 def parse(text: str, default_locality: str | None = None) -> Parsed:
     """Intent and slots of one resident message. Never raises on odd input; empty → unknown."""
     try:
@@ -107,15 +97,13 @@ def parse(text: str, default_locality: str | None = None) -> Parsed:
 
 def _parse(text: str, default_locality: str | None) -> Parsed:
     raw = width_and_script(text if isinstance(text, str) else str(text or ""))
-    ids = extract.find_ids(raw)
-    id_number = ids[0] if ids else None
+    spans = extract.find_id_spans(raw)
+    id_number = spans[0][2] if spans else None
     name = None
-    if id_number:
-        spans = _id_spans(raw, ids)
-        if spans:
-            name = extract.name_near_id(raw, spans[0])
-            for start, end in reversed(spans):
-                raw = raw[:start] + " " + raw[end:]
+    if spans:
+        name = extract.name_near_id(raw, spans[0][:2])
+        for start, end, _ in reversed(spans):
+            raw = raw[:start] + " " + raw[end:]
     norm = finish(raw)
 
     hits = find_places(norm, default_locality)

@@ -147,17 +147,21 @@ _NOT_NAME_START = frozenset("的是了吗呢吧我你他她这那帮查看交参
 _ID_LIKE = re.compile(r"(?<![0-9])[0-9]{14,20}[Xx]?(?![0-9])")
 
 
-def find_ids(nfkc_text: str) -> list[str]:
-    """ID-number candidates, normalised but not validated (the registry validates and explains)."""
-    from bot.registry.ids import find_ids as registry_find_ids
-    from bot.registry.ids import normalize as registry_normalize
+def find_id_spans(nfkc_text: str) -> list[tuple[int, int, str]]:
+    """ID-number candidates with where they were typed: (start, end, normalised number), not validated
+    (the registry validates and explains). The registry's one detector first; a mistyped ID (a digit
+    missing or doubled) is still meant as an ID, so the registry can say what is wrong with it."""
+    from bot.registry import ids as registry_ids
 
-    found = registry_find_ids(nfkc_text)
+    found = [(s.start, s.end, s.number) for s in registry_ids.find_id_spans(nfkc_text)]
     if not found:
-        # A mistyped ID (a digit missing or doubled) is still meant as an ID: hand it on so the
-        # registry can say what is wrong with it instead of the bot not understanding at all.
-        found = [registry_normalize(m.group(0)) for m in _ID_LIKE.finditer(nfkc_text)]
+        found = [(m.start(), m.end(), registry_ids.normalize(m.group(0))) for m in _ID_LIKE.finditer(nfkc_text)]
     return found
+
+
+def find_ids(nfkc_text: str) -> list[str]:
+    """ID-number candidates, normalised but not validated."""
+    return [number for _, _, number in find_id_spans(nfkc_text)]
 
 
 # What may follow a name typed after an ID number: 王建国交了没有, 张三的, 李四 查一下.

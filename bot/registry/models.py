@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import BigInteger, Column, DateTime, Index, Numeric, UniqueConstraint
-from sqlalchemy.orm import synonym
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -175,16 +173,6 @@ class Staff(SQLModel, table=True):
     locality_id: str = Field(foreign_key="locality.id", max_length=64)
     area_id: int | None = Field(default=None, foreign_key="area.id")
 
-    def __init__(self, **data: Any) -> None:
-        # Transitional: bot/terminal.py (being rewritten) still builds Staff(chat_id=...) for its
-        # private chat, whose id is the user id. Remove with the `chat_id` synonym below.
-        if "chat_id" in data:
-            data.setdefault("user_id", data.pop("chat_id"))
-        super().__init__(**data)
-
-
-# Transitional alias for bot/terminal.py's `Staff.chat_id` (see Staff.__init__); new code uses user_id.
-Staff.chat_id = synonym("user_id")  # type: ignore[attr-defined]
 
 
 class InviteCode(SQLModel, table=True):

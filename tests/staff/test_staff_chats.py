@@ -140,14 +140,14 @@ async def test_rights_follow_the_user_not_the_chat(chats: Chats, session: Sessio
     assert session.get(InviteCode, code).used_by_user_id == 601
 
 
-async def test_first_contact_bind_commits_the_profile_too(chats: Chats, session: Session, world: dict) -> None:
-    """/bind is often a cadre's first message: the chat profile created by the middleware and the
-    staff post written in the handler's own transaction must both be stored, without an apology."""
+async def test_first_contact_bind_is_stored_without_an_apology(chats: Chats, session: Session, world: dict) -> None:
+    """/bind is often a cadre's first message: the staff post written in the handler's own transaction
+    is stored, without an apology. (A chat profile is written only once a resident names a place.)"""
     code = _new_code(session, world)
     texts = chats.texts(await chats.send(701, f"/bind {code}"))
     assert SORRY_TEXT not in texts and texts[0].startswith("绑定成功")
     session.rollback()  # end the read snapshot: the bot wrote in its own transactions
-    assert session.get(ChatProfile, 701) is not None
+    assert session.get(ChatProfile, 701) is None
     assert session.exec(select(Staff).where(Staff.user_id == 701)).one().role == "village_cadre"
 
 
