@@ -24,6 +24,7 @@ from sqlalchemy import Engine, text
 
 from bot.policy import get_pack
 from bot.registry.importers import import_payments, import_roster
+from bot.reports.cells import is_formula_like
 
 from .data.builders import write_csv, write_xlsx
 from .data.generated import generate
@@ -42,7 +43,9 @@ def _errors(path: Path) -> list[list[str]]:
     if not report.exists():
         return []
     with open(report, encoding="utf-8-sig", newline="") as fh:
-        return [row for row in csv.reader(fh)][1:]
+        rows = list(csv.reader(fh))[1:]
+    # The record predates the CSV-injection guard (issue 12), which writes `-350` as `'-350`.
+    return [[c[1:] if c[:1] == "'" and is_formula_like(c[1:]) else c for c in row] for row in rows]
 
 
 def _digest(engine: Engine) -> dict[str, str]:

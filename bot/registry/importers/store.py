@@ -153,6 +153,11 @@ class Store:
         )
         return [tuple(r) for r in self.cur.fetchall()]
 
+    def max_person_id(self) -> int:
+        """The highest person id before this import wrote anything (ids only grow within it)."""
+        self.cur.execute("SELECT max(id) FROM person")
+        return int(self.cur.fetchone()[0] or 0)
+
     def count_people(self) -> int:
         self.cur.execute("SELECT count(*) FROM person")
         return int(self.cur.fetchone()[0])

@@ -66,10 +66,15 @@ def _from_serial(serial: float) -> dt.date | None:
 
 _AMOUNT_JUNK = re.compile(r"[¥￥,，\s]|元$|圆$")
 CENT = Decimal("0.01")
+# No resident pays anywhere near this; it also keeps every amount inside the column (NUMERIC(10,2))
+# and Decimal's context (1e308 cannot be quantized to cents).
+AMOUNT_LIMIT = Decimal(100_000)
 
 
 def parse_amount(value: object) -> Decimal | None:
-    """'380', '380.00', '¥380', '380元', '1,234.5' -> Decimal with two places; None if not a number."""
+    """'380', '380.00', '¥380', '380元', '1,234.5' -> Decimal with two places; None if not a number
+    (NaN and infinity included). An amount of AMOUNT_LIMIT or more is returned as read, unrounded:
+    the caller refuses it with its own reason (see `amount_too_large`)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = repr(value)
     s = _AMOUNT_JUNK.sub("", text(value))
@@ -81,7 +86,19 @@ def parse_amount(value: object) -> Decimal | None:
         return None
     if not amount.is_finite():
         return None
+    if amount.copy_abs() >= AMOUNT_LIMIT:
+        return amount
     return amount.quantize(CENT)
+
+
+def amount_too_large(amount: Decimal) -> bool:
+    return amount.copy_abs() >= AMOUNT_LIMIT
+
+
+def control_reason(column_zh: str) -> str:
+    """Reason for a cell holding a control character (see bot.reports.cells.has_control: C0/C1
+    controls, DEL, bidirectional overrides), which would break XLSX reports and terminals."""
+    return f"{column_zh}含有看不见的控制字符（在“值”一栏中以 \\x.. 显示）：请删去这些字符后重新导入。"
 
 
 _YES = {"是", "y", "yes", "true", "1", "√", "✓", "外出", "外出务工", "务工"}
