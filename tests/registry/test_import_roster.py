@@ -249,9 +249,10 @@ def test_village_level_task_table(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_progress_is_reported(engine: Engine, tmp_path: Path) -> None:
-    seen: list[tuple[int, int | None]] = []
+    seen: list[tuple[int, int | None, int]] = []
     path = write_csv(tmp_path / "r.csv", ROSTER_HEADER, wuhe_people())
-    import_roster(path, "wuhe", engine=engine, chunk_rows=2, progress=lambda d, t: seen.append((d, t)))
+    import_roster(path, "wuhe", engine=engine, chunk_rows=2, progress=lambda d, t, n: seen.append((d, t, n)))
     size = path.stat().st_size
-    assert seen and seen[-1] == (size, size)
-    assert all(0 < d <= size for d, _t in seen)
+    assert seen and seen[-1] == (size, size, 5)
+    assert all(0 < d <= size for d, _t, _n in seen)
+    assert [n for _d, _t, n in seen] == [2, 4, 5]

@@ -9,8 +9,9 @@ from sqlalchemy import Engine
 
 from bot.registry.importers.readers import ImportFileError
 
-# progress(done, total): done/total in the table's unit (bytes for CSV, rows for XLSX).
-Progress = Callable[[int, int | None], None]
+# progress(done, total, rows): done/total in the table's unit (bytes for CSV, rows for XLSX), rows
+# the data rows read so far (for rows/s).
+Progress = Callable[[int, int | None, int], None]
 
 DEFAULT_CHUNK_ROWS = 20_000
 

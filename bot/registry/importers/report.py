@@ -50,6 +50,8 @@ class ImportReport:
             f"{what}导入完成：共 {self.rows} 行，新增 {self.inserted}，更新 {self.updated}，"
             f"未变 {self.unchanged}，有问题 {self.bad}。"
         )
+        if self.seconds > 0:
+            text += f"用时 {self.seconds:.1f} 秒（每秒 {self.rows / self.seconds:,.0f} 行）。"
         conflicts = self.reasons.get(CONFLICT_KEY, 0)
         if conflicts:
             text += f"其中 {conflicts} 行是{CONFLICT_KEY}（冲突，未导入，也没有改动已登记的户）。"

@@ -207,17 +207,20 @@ def _foreign_keys_deferred(conn: Connection) -> Iterator[bool]:
 
 def _chunks(table: Table, size: int, progress: Progress | None):  # noqa: ANN202 - generator of row lists
     chunk: list[tuple[int, list[Any]]] = []
+    rows = 0
     for item in table.rows:
         chunk.append(item)
         if len(chunk) >= size:
+            rows += len(chunk)
             yield chunk
             chunk = []
             if progress:
-                progress(table.position(), table.total)
+                progress(table.position(), table.total, rows)
     if chunk:
+        rows += len(chunk)
         yield chunk
     if progress:
-        progress(table.total or table.position(), table.total)
+        progress(table.total or table.position(), table.total, rows)
 
 
 def _import_chunk(
