@@ -11,7 +11,6 @@ from openpyxl import load_workbook
 
 from bot.reports.cells import csv_cell, visible
 from bot.reports.unpaid_xlsx import write_unpaid_xlsx
-
 from tests.reports.test_renderers import Household, Member
 
 FORMULAS = ["=1+2", '=HYPERLINK("http://example.invalid","点我")', "@SUM(A1)", "+86 138", "-1", "\t=1", "\r=1"]

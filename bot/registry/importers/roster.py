@@ -245,8 +245,12 @@ def _import_chunk(
     place_cache: dict[tuple[str, str], tuple[int | None, str, str]] = {}
     # The loop below runs once per person (1.3 million times for a county): cells are used as the
     # csv module gives them (only stripped); NFKC and other normalisation happen in the cached
-    # place/category/flag lookups and on the rare non-ASCII phone or ID.
-    for line, cells in chunk:
+    # place/category/flag lookups and on the rare non-ASCII phone or ID. Plain ID numbers are
+    # settled for the whole chunk at once; the rest go through checker.check one by one.
+    settled = checker.certainly_valid(
+        [c[i_id] if c.__class__ is list and len(c) > i_id and c[i_id].__class__ is str else "" for _l, c in chunk]
+    ).tolist()
+    for position, (line, cells) in enumerate(chunk):
         if cells.__class__ is SpanningRecord:
             sink.add(line, WHOLE_ROW_ZH, cells.start, cells.reason_zh())
             continue
@@ -257,7 +261,7 @@ def _import_chunk(
         raw_id = cells[i_id].strip()
         if not raw_id and row_is_blank(cells):
             continue
-        number, reason = checker.check(raw_id)
+        number, reason = (raw_id, "") if settled[position] else checker.check(raw_id)
         if reason:
             sink.add(line, COLUMN_ZH["id_number"], raw_id, reason, is_id=True)
             continue
