@@ -256,3 +256,15 @@ def test_progress_is_reported(engine: Engine, tmp_path: Path) -> None:
     assert seen and seen[-1] == (size, size, 5)
     assert all(0 < d <= size for d, _t, _n in seen)
     assert [n for _d, _t, n in seen] == [2, 4, 5]
+
+
+def test_the_garbage_collector_is_back_on_after_an_import(engine: Engine, tmp_path: Path) -> None:
+    """Imports pause the cyclic collector for speed (importers.common.gc_paused), never for good."""
+    import gc
+
+    assert gc.isenabled()
+    import_roster(write_csv(tmp_path / "r.csv", ROSTER_HEADER, wuhe_people()), "wuhe", engine=engine)
+    assert gc.isenabled()
+    with pytest.raises(ImportFileError):
+        import_roster(write_csv(tmp_path / "bad.csv", ["姓名"], [["张三"]]), "wuhe", engine=engine)
+    assert gc.isenabled()

@@ -37,6 +37,7 @@ from bot.registry.importers.common import (
     DEFAULT_CHUNK_ROWS,
     Progress,
     cell,
+    gc_paused,
     pack_for,
     prepare_engine,
     row_is_blank,
@@ -166,7 +167,7 @@ def import_payments(
     )
     source = path.name[-255:]
     try:
-        with engine.begin() as conn:
+        with gc_paused(), engine.begin() as conn:
             store = store_for(conn)
             checker = IdChecker()
             for chunk in _chunks(table, chunk_rows, progress):

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine
 
 from bot.registry.importers.columns import ROSTER_COLUMNS
-from bot.registry.importers.common import Progress, pack_for, prepare_engine, row_is_blank
+from bot.registry.importers.common import Progress, gc_paused, pack_for, prepare_engine, row_is_blank
 from bot.registry.importers.places import Entry, PlaceMatcher, norm
 from bot.registry.importers.readers import SpanningRecord, Table, open_table
 from bot.registry.importers.report import CONFLICT_KEY, ErrorSink, ImportReport
@@ -139,7 +139,7 @@ def import_roster(
     report = ImportReport("roster", path, encoding=table.encoding)
     sink = ErrorSink(path)
     try:
-        with engine.connect() as conn, _foreign_keys_deferred(conn) as fk_deferred, conn.begin():
+        with gc_paused(), engine.connect() as conn, _foreign_keys_deferred(conn) as fk_deferred, conn.begin():
             store = store_for(conn)
             store.fk_deferred = fk_deferred
             store.begin_bulk(pack.locality.id)
