@@ -265,6 +265,10 @@ def test_the_garbage_collector_is_back_on_after_an_import(engine: Engine, tmp_pa
     assert gc.isenabled()
     import_roster(write_csv(tmp_path / "r.csv", ROSTER_HEADER, wuhe_people()), "wuhe", engine=engine)
     assert gc.isenabled()
-    with pytest.raises(ImportFileError):
-        import_roster(write_csv(tmp_path / "bad.csv", ["姓名"], [["张三"]]), "wuhe", engine=engine)
+    def fail(done: int, total: int | None, rows: int) -> None:
+        assert not gc.isenabled()  # paused while the file is read
+        raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError):
+        import_roster(tmp_path / "r.csv", "wuhe", engine=engine, progress=fail)
     assert gc.isenabled()
