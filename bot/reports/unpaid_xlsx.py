@@ -1,7 +1,8 @@
 """Unpaid list (XLSX) for cadres: one row per unpaid person, grouped by household.
 
 Cadres phone households, so the full name and phone stay; the ID number is masked (the cadre does not
-need it to call, and the file is easily forwarded).
+need it to call, and the file is easily forwarded). Every cell goes through `bot.reports.cells`, so
+roster text such as `=HYPERLINK(...)` stays text and a control character in a name cannot break the file.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+
+from bot.reports.cells import xlsx_cell
 
 HEADERS = ("户号", "乡镇", "村（社区）", "姓名", "与户主关系", "身份证号（已隐藏）", "联系电话", "外出务工")
 WIDTHS = (14, 12, 14, 10, 10, 22, 16, 10)
@@ -40,7 +43,7 @@ def write_unpaid_xlsx(households: Iterable[Any], path: str | Path, title: str) -
     for col, width in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = "A3"
-    title_cell = WriteOnlyCell(ws, value=title)
+    title_cell = xlsx_cell(ws, title)
     title_cell.font = Font(bold=True, size=13)
     ws.append([title_cell])
     header = []
@@ -60,8 +63,11 @@ def write_unpaid_xlsx(households: Iterable[Any], path: str | Path, title: str) -
         for m in _get(hh, "members", default=[]):
             n_people += 1
             ws.append([
-                str(code), town, village, _get(m, "name"), _get(m, "relation"),
-                _get(m, "masked_id"), _get(m, "phone"), "是" if _get(m, "migrant", default=False) else "",
+                xlsx_cell(ws, value)
+                for value in (
+                    str(code), town, village, _get(m, "name"), _get(m, "relation"),
+                    _get(m, "masked_id"), _get(m, "phone"), "是" if _get(m, "migrant", default=False) else "",
+                )
             ])
     ws.append([])
     ws.append([f"合计：{n_households} 户，{n_people} 人未缴费"])

@@ -249,9 +249,26 @@ def test_village_level_task_table(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_progress_is_reported(engine: Engine, tmp_path: Path) -> None:
-    seen: list[tuple[int, int | None]] = []
+    seen: list[tuple[int, int | None, int]] = []
     path = write_csv(tmp_path / "r.csv", ROSTER_HEADER, wuhe_people())
-    import_roster(path, "wuhe", engine=engine, chunk_rows=2, progress=lambda d, t: seen.append((d, t)))
+    import_roster(path, "wuhe", engine=engine, chunk_rows=2, progress=lambda d, t, n: seen.append((d, t, n)))
     size = path.stat().st_size
-    assert seen and seen[-1] == (size, size)
-    assert all(0 < d <= size for d, _t in seen)
+    assert seen and seen[-1] == (size, size, 5)
+    assert all(0 < d <= size for d, _t, _n in seen)
+    assert [n for _d, _t, n in seen] == [2, 4, 5]
+
+
+def test_the_garbage_collector_is_back_on_after_an_import(engine: Engine, tmp_path: Path) -> None:
+    """Imports pause the cyclic collector for speed (importers.common.gc_paused), never for good."""
+    import gc
+
+    assert gc.isenabled()
+    import_roster(write_csv(tmp_path / "r.csv", ROSTER_HEADER, wuhe_people()), "wuhe", engine=engine)
+    assert gc.isenabled()
+    def fail(done: int, total: int | None, rows: int) -> None:
+        assert not gc.isenabled()  # paused while the file is read
+        raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError):
+        import_roster(tmp_path / "r.csv", "wuhe", engine=engine, progress=fail)
+    assert gc.isenabled()

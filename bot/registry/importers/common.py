@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine
 
 from bot.registry.importers.readers import ImportFileError
 
-# progress(done, total): done/total in the table's unit (bytes for CSV, rows for XLSX).
-Progress = Callable[[int, int | None], None]
+# progress(done, total, rows): done/total in the table's unit (bytes for CSV, rows for XLSX), rows
+# the data rows read so far (for rows/s).
+Progress = Callable[[int, int | None, int], None]
 
 DEFAULT_CHUNK_ROWS = 20_000
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a file is imported.
+
+    A chunk keeps hundreds of thousands of small containers alive (row lists, tuples, dicts), and
+    every few thousand allocations the collector walks them all again: measured on the 264 k-row
+    滕州 roster, 9.1-20.9 s with the collector against 5.4-6.0 s without it. The import makes no
+    reference cycles of its own, so reference counting frees everything as before; the collector
+    is switched back on (if it was on) whatever happens.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def prepare_engine(engine: Engine | None) -> Engine:

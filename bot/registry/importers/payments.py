@@ -37,15 +37,24 @@ from bot.registry.importers.common import (
     DEFAULT_CHUNK_ROWS,
     Progress,
     cell,
+    gc_paused,
     pack_for,
     prepare_engine,
     row_is_blank,
 )
-from bot.registry.importers.readers import ImportFileError, open_table
+from bot.registry.importers.readers import ImportFileError, SpanningRecord, open_table
 from bot.registry.importers.report import ErrorSink, ImportReport
-from bot.registry.importers.roster import _bad_date, _chunks
+from bot.registry.importers.roster import WHOLE_ROW_ZH, _bad_date, _chunks
 from bot.registry.importers.store import PayTarget, store_for
-from bot.registry.importers.values import IdChecker, parse_amount, parse_date
+from bot.registry.importers.values import (
+    AMOUNT_LIMIT,
+    IdChecker,
+    amount_too_large,
+    control_reason,
+    parse_amount,
+    parse_date,
+)
+from bot.reports.cells import has_control
 
 COLUMN_ZH = {c.key: c.title for c in PAYMENT_COLUMNS}
 
@@ -158,12 +167,15 @@ def import_payments(
     )
     source = path.name[-255:]
     try:
-        with engine.begin() as conn:
+        with gc_paused(), engine.begin() as conn:
             store = store_for(conn)
             checker = IdChecker()
             for chunk in _chunks(table, chunk_rows, progress):
                 parsed: list[tuple[int, str, str, dt.date, Decimal, str]] = []
                 for line, cells in chunk:
+                    if cells.__class__ is SpanningRecord:
+                        sink.add(line, WHOLE_ROW_ZH, cells.start, cells.reason_zh())
+                        continue
                     if row_is_blank(cells):
                         continue
                     raw_id = cell(cells, i_id)
@@ -197,16 +209,21 @@ def import_payments(
                             f"缴费金额“{cell(cells, i_amount)}”不是数字：请填写金额，例如 380 或 380.00。",
                         )
                         continue
-                    parsed.append(
-                        (
+                    if amount_too_large(amount):
+                        sink.add(
                             line,
-                            number,
-                            cell(cells, i_name).replace(" ", ""),
-                            paid_on,
-                            amount,
-                            cell(cells, i_channel)[:32],
+                            COLUMN_ZH["amount"],
+                            cell(cells, i_amount),
+                            f"缴费金额“{cell(cells, i_amount)}”大得不合常理（个人缴费不会达到 "
+                            f"{_yuan(AMOUNT_LIMIT)} 元）：请核对是否多写了位数。",
                         )
-                    )
+                        continue
+                    name, channel = cell(cells, i_name).replace(" ", ""), cell(cells, i_channel)[:32]
+                    if has_control(name) or has_control(channel):
+                        column = "name" if has_control(name) else "channel"
+                        sink.add(line, COLUMN_ZH[column], cell(cells, col[column]), control_reason(COLUMN_ZH[column]))
+                        continue
+                    parsed.append((line, number, name, paid_on, amount, channel))
                 targets = store.pay_targets(sorted({p[1] for p in parsed}))
                 rows: list[tuple[int, int, dt.date, Decimal, str, str]] = []
                 for line, number, name, paid_on, amount, channel in parsed:

@@ -4,6 +4,16 @@ CSV encoding is detected from the first 64 KiB: a UTF-8 byte-order mark, else st
 GB18030 (a superset of GBK, which Excel on Chinese Windows writes). XLSX goes through openpyxl in
 read-only mode, which streams the sheet XML. The header row may sit below a title row or two
 ("XX镇2024年度花名册"), so the first ten rows are searched for it.
+
+Limits, so that no file can exhaust memory or time (a zip bomb, one gigantic cell): a file whose
+uncompressed size passes MAX_FILE_BYTES, a cell longer than MAX_CELL_CHARS, or an XLSX with more
+than MAX_SHARED_STRINGS distinct texts is refused with one Chinese line. An XLSX is checked with a
+streaming scan (expat, constant memory) before openpyxl loads anything, and its sheet is read
+whatever its `<dimension>` tag claims (openpyxl's read-only mode would otherwise trust the tag and
+silently stop there).
+
+A CSV record that runs over several lines (a quote opened and not closed where it should be) is
+handed to the importers as a `SpanningRecord`, which they report as one bad row naming the lines.
 """
 
 from __future__ import annotations
@@ -20,6 +30,10 @@ from bot.registry.importers.columns import Column, map_header, titles
 
 SNIFF_BYTES = 64 * 1024
 HEADER_SEARCH_ROWS = 10
+MAX_FILE_BYTES = 200 * 1024 * 1024  # uncompressed; the 1.3 M-row 滕州 roster is 113 MB of CSV
+MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell; the issue asked for about 32 KB
+MAX_SHARED_STRINGS = 2_000_000  # ~200 MB of str objects at most; an XLSX sheet has <= 1,048,576 rows
+_MB = 1024 * 1024
 
 
 class ImportFileError(Exception):
@@ -41,6 +55,23 @@ def detect_encoding(head: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         return "gb18030"
+
+
+@dataclass(frozen=True)
+class SpanningRecord:
+    """A CSV record read across several physical lines: an unclosed quote swallowed the lines
+    `first`..`last` into one record. Reported as one bad row, never imported."""
+
+    first: int
+    last: int
+    start: str  # the first characters of the record, to help find it
+
+    def reason_zh(self) -> str:
+        return (
+            f"第 {self.first} 行的引号没有闭合：第 {self.first}–{self.last} 行被读成了同一行（共 "
+            f"{self.last - self.first + 1} 行），都没有导入。请检查第 {self.first} 行的引号（\"）是否成对，"
+            "改正后重新导入。"
+        )
 
 
 @dataclass
@@ -96,7 +127,16 @@ def _find_header(
     return best
 
 
+def _too_big(size: int) -> ImportFileError:
+    return ImportFileError(
+        f"文件太大：解压后约 {size / _MB:.0f} MB，超过了 {MAX_FILE_BYTES // _MB} MB 的上限。"
+        "请按乡镇拆分成几个文件分别导入。"
+    )
+
+
 def _open_csv(path: Path, columns: tuple[Column, ...], required: tuple[str, ...]) -> Table:
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise _too_big(path.stat().st_size)
     raw = open(path, "rb")  # noqa: SIM115 - closed when the row iterator finishes
     head = raw.read(SNIFF_BYTES)
     raw.seek(0)
@@ -107,20 +147,33 @@ def _open_csv(path: Path, columns: tuple[Column, ...], required: tuple[str, ...]
     reader = csv.reader(text, delimiter=delimiter)
     total = path.stat().st_size
 
-    def numbered() -> Iterator[tuple[int, list[Any]]]:
+    def numbered() -> Iterator[tuple[int, Any]]:
+        # The csv module's field limit is process-wide: lowered only while this file is read.
+        previous_limit = csv.field_size_limit(MAX_CELL_CHARS)
+        last = 0
         try:
             for cells in reader:
-                yield reader.line_num, cells
+                first, last = last + 1, reader.line_num
+                if last > first and any("\n" in c or "\r" in c for c in cells):
+                    yield first, SpanningRecord(first, last, ",".join(cells)[:30])
+                else:
+                    yield last, cells
         except UnicodeDecodeError as exc:
             raise ImportFileError(
                 f"文件第 {reader.line_num + 1} 行附近有无法按 {encoding.upper()} 读取的字符（文件可能混用了编码）。"
                 "请用 Excel 或记事本把文件另存为 UTF-8 编码的 CSV 后重新导入。"
             ) from exc
         except csv.Error as exc:
+            if "field limit" in str(exc):
+                raise ImportFileError(
+                    f"第 {last + 1} 行起有一个超过 {MAX_CELL_CHARS:,} 个字符的格子，多半是这一行的引号（\"）"
+                    "没有闭合，把后面的行都读进了同一个格子。请检查这一行的引号是否成对，改正后重新导入。"
+                ) from exc
             raise ImportFileError(
                 f"CSV 格式错误（第 {reader.line_num} 行）：{exc}。请检查引号是否成对。"
             ) from exc
         finally:
+            csv.field_size_limit(previous_limit)
             text.close()
 
     mapping, body = _after_header(numbered(), columns, required)
@@ -135,19 +188,112 @@ def _open_csv(path: Path, columns: tuple[Column, ...], required: tuple[str, ...]
     )
 
 
+def _broken_xlsx(exc: Exception) -> ImportFileError:
+    return ImportFileError(f"无法打开 Excel 文件（{type(exc).__name__}）：文件可能已损坏或不是 .xlsx 格式。")
+
+
+class _CellTooLong(Exception):
+    def __init__(self, row: int) -> None:
+        self.row = row
+
+
+class _TooManyStrings(Exception):
+    pass
+
+
+def _scan_xml(stream: Any) -> int:
+    """Stream one XML part of an XLSX through expat (constant memory): raise when a cell's text
+    passes MAX_CELL_CHARS or the shared strings pass MAX_SHARED_STRINGS; return its <row> count."""
+    from xml.parsers import expat
+
+    state = {"rows": 0, "row": 0, "strings": 0, "chars": 0, "in_text": 0}
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        local = name.rpartition(" ")[2]
+        if local in ("v", "t", "f"):
+            state["in_text"] += 1
+        elif local == "c":
+            state["chars"] = 0
+        elif local == "row":
+            state["rows"] += 1
+            r = attrs.get("r", "")
+            state["row"] = int(r) if r.isdigit() else state["row"] + 1
+        elif local == "si":
+            state["chars"] = 0
+            state["strings"] += 1
+            if state["strings"] > MAX_SHARED_STRINGS:
+                raise _TooManyStrings
+
+    def end(name: str) -> None:
+        if name.rpartition(" ")[2] in ("v", "t", "f"):
+            state["in_text"] -= 1
+
+    def text(data: str) -> None:
+        if state["in_text"]:
+            state["chars"] += len(data)
+            if state["chars"] > MAX_CELL_CHARS:
+                raise _CellTooLong(state["row"])
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.buffer_text = False  # text arrives in pieces: a huge cell is never held whole
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    parser.ParseFile(stream)
+    return state["rows"]
+
+
+def _check_xlsx(path: Path) -> dict[str, int]:
+    """Refuse zip bombs and gigantic cells before openpyxl reads anything; worksheet part -> rows."""
+    import zipfile
+    from xml.parsers import expat
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            size = sum(i.file_size for i in infos)
+            if size > MAX_FILE_BYTES:
+                raise _too_big(size)
+            rows: dict[str, int] = {}
+            for info in infos:
+                name = info.filename
+                if name == "xl/sharedStrings.xml" or (
+                    name.startswith("xl/worksheets/") and name.endswith(".xml")
+                ):
+                    # ZipExtFile never yields more than the declared (checked) size.
+                    with zf.open(info) as stream:
+                        rows[name] = _scan_xml(stream)
+            return rows
+    except _CellTooLong as exc:
+        where = f"第 {exc.row} 行" if exc.row else "文件中"
+        raise ImportFileError(
+            f"{where}有一个超过 {MAX_CELL_CHARS:,} 个字符的格子，不像是花名册或缴费记录的内容。"
+            "请检查文件是否选对、内容是否完整后重新导入。"
+        ) from None
+    except _TooManyStrings:
+        raise ImportFileError(
+            f"Excel 文件中的不同文字超过 {MAX_SHARED_STRINGS:,} 个，超出了导入的上限。请按乡镇拆分成几个文件，"
+            "或另存为 CSV 后再导入。"
+        ) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, expat.ExpatError, EOFError, OSError, ValueError) as exc:
+        raise _broken_xlsx(exc) from exc
+
+
 def _open_xlsx(path: Path, columns: tuple[Column, ...], required: tuple[str, ...]) -> Table:
     import zipfile
 
     from openpyxl import load_workbook
 
+    part_rows = _check_xlsx(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ImportFileError(
-            f"无法打开 Excel 文件（{type(exc).__name__}）：文件可能已损坏或不是 .xlsx 格式。"
-        ) from exc
+        raise _broken_xlsx(exc) from exc
     ws = wb.active if wb.active is not None else wb.worksheets[0]
-    total = ws.max_row
+    # The <dimension> tag is the writer's claim, not a fact: read to the sheet's real end.
+    ws.reset_dimensions()
+    part = str(getattr(ws, "_worksheet_path", "")).lstrip("/")
+    total = part_rows.get(part)
     counter = [0]
 
     def numbered() -> Iterator[tuple[int, list[Any]]]:

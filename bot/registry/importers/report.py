@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.registry import ids
+from bot.reports.cells import csv_cell
+
+# Start of the reason for one ID in two households (roster import); the summary line counts these.
+CONFLICT_KEY = "同一身份证号出现在两个户中"
 
 
 @dataclass
@@ -46,6 +50,11 @@ class ImportReport:
             f"{what}导入完成：共 {self.rows} 行，新增 {self.inserted}，更新 {self.updated}，"
             f"未变 {self.unchanged}，有问题 {self.bad}。"
         )
+        if self.seconds > 0:
+            text += f"用时 {self.seconds:.1f} 秒（每秒 {self.rows / self.seconds:,.0f} 行）。"
+        conflicts = self.reasons.get(CONFLICT_KEY, 0)
+        if conflicts:
+            text += f"其中 {conflicts} 行是{CONFLICT_KEY}（冲突，未导入，也没有改动已登记的户）。"
         if self.errors_path:
             text += f"有问题的行及原因见：{self.errors_path}"
         return text
@@ -57,6 +66,9 @@ def errors_path_for(path: Path) -> Path:
 
 class ErrorSink:
     """Collects bad rows and writes `<input>.errors.csv` (UTF-8 with BOM so Excel shows Chinese).
+
+    Cells go through `bot.reports.cells.csv_cell`: a value such as `=1+2` taken from the input is
+    written as text, never as a formula, and control characters are shown as `\\xNN`.
 
     Rows stream to a temporary file that replaces the report at the end, so a stale report of an
     earlier run is removed when this run has no bad rows, and never half-written.
@@ -80,7 +92,7 @@ class ErrorSink:
         shown = "" if value is None else str(value)
         # Never a full ID number in a report: the ID column is masked, other cells scrubbed.
         shown = ids.mask(shown) if is_id else ids.mask_in_text(shown)
-        self._writer.writerow((line, column, shown, reason))
+        self._writer.writerow((line, csv_cell(column), csv_cell(shown), csv_cell(reason)))
         self.count += 1
         key = reason.split("：", 1)[0].split("，", 1)[0]
         self.reasons[key] = self.reasons.get(key, 0) + 1

@@ -18,14 +18,23 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine
 
 from bot.registry.importers.columns import ROSTER_COLUMNS
-from bot.registry.importers.common import Progress, pack_for, prepare_engine, row_is_blank
+from bot.registry.importers.common import Progress, gc_paused, pack_for, prepare_engine, row_is_blank
 from bot.registry.importers.places import Entry, PlaceMatcher, norm
-from bot.registry.importers.readers import Table, open_table
-from bot.registry.importers.report import ErrorSink, ImportReport
+from bot.registry.importers.readers import SpanningRecord, Table, open_table
+from bot.registry.importers.report import CONFLICT_KEY, ErrorSink, ImportReport
 from bot.registry.importers.store import PersonRow, Store, store_for
-from bot.registry.importers.values import IdChecker, parse_date, parse_flag, split_categories, text
+from bot.registry.importers.values import (
+    IdChecker,
+    control_reason,
+    parse_date,
+    parse_flag,
+    split_categories,
+    text,
+)
+from bot.reports.cells import has_control
 
 COLUMN_ZH = {c.key: c.title for c in ROSTER_COLUMNS}
+WHOLE_ROW_ZH = "（整行）"
 # Rows per read-validate-write round: larger than the payments importer's, since each round costs
 # a few fixed queries and executemany calls; a 50,000-row chunk still holds only a few tens of MB.
 ROSTER_CHUNK_ROWS = 50_000
@@ -130,20 +139,50 @@ def import_roster(
     report = ImportReport("roster", path, encoding=table.encoding)
     sink = ErrorSink(path)
     try:
-        with engine.connect() as conn, _foreign_keys_deferred(conn) as fk_deferred, conn.begin():
+        with gc_paused(), engine.connect() as conn, _foreign_keys_deferred(conn) as fk_deferred, conn.begin():
             store = store_for(conn)
             store.fk_deferred = fk_deferred
             store.begin_bulk(pack.locality.id)
             places = _Places(store, pack)
             categories = _Categories(pack)
+            seen = _SeenInFile(store.max_person_id())
             for chunk in _chunks(table, chunk_rows, progress):
-                _import_chunk(chunk, table, store, places, categories, pack.locality.id, sink, report)
+                _import_chunk(chunk, table, store, places, categories, pack.locality.id, sink, report, seen)
             store.finish()
             report.areas_created = places.created
     except BaseException:
         sink.discard()
         raise
     return report.close(sink, started)
+
+
+class _SeenInFile:
+    """Which registered people this file has already written (so a later chunk naming the same ID
+    in another household is a conflict, not a silent move): every person id above the watermark
+    taken before the first row, plus a bitmap of the existing people it updated (1 bit per id)."""
+
+    def __init__(self, watermark: int) -> None:
+        self.watermark = watermark
+        self._bits = bytearray()
+
+    def add(self, person_id: int) -> None:
+        byte = person_id >> 3
+        if byte >= len(self._bits):
+            self._bits.extend(bytes(byte + 1 - len(self._bits) + 4096))
+        self._bits[byte] |= 1 << (person_id & 7)
+
+    def __contains__(self, person_id: int) -> bool:
+        if person_id > self.watermark:
+            return True
+        byte = person_id >> 3
+        return byte < len(self._bits) and bool(self._bits[byte] & (1 << (person_id & 7)))
+
+
+def _conflict(household: str, earlier: str, where: str) -> str:
+    return (
+        f"{CONFLICT_KEY}：此身份证号在{where}属于户号“{earlier}”，本行是户号“{household}”。"
+        "一个人只能属于一户，本行没有导入：请核对后只保留正确的一行。"
+    )
 
 
 @contextmanager
@@ -168,17 +207,20 @@ def _foreign_keys_deferred(conn: Connection) -> Iterator[bool]:
 
 def _chunks(table: Table, size: int, progress: Progress | None):  # noqa: ANN202 - generator of row lists
     chunk: list[tuple[int, list[Any]]] = []
+    rows = 0
     for item in table.rows:
         chunk.append(item)
         if len(chunk) >= size:
+            rows += len(chunk)
             yield chunk
             chunk = []
             if progress:
-                progress(table.position(), table.total)
+                progress(table.position(), table.total, rows)
     if chunk:
+        rows += len(chunk)
         yield chunk
     if progress:
-        progress(table.total or table.position(), table.total)
+        progress(table.total or table.position(), table.total, rows)
 
 
 def _import_chunk(
@@ -190,6 +232,7 @@ def _import_chunk(
     locality_id: str,
     sink: ErrorSink,
     report: ImportReport,
+    seen: _SeenInFile,
 ) -> None:
     col = table.columns
     i_id, i_name, i_hh, i_rel = col["id_number"], col["name"], col["household"], col.get("relation")
@@ -202,8 +245,15 @@ def _import_chunk(
     place_cache: dict[tuple[str, str], tuple[int | None, str, str]] = {}
     # The loop below runs once per person (1.3 million times for a county): cells are used as the
     # csv module gives them (only stripped); NFKC and other normalisation happen in the cached
-    # place/category/flag lookups and on the rare non-ASCII phone or ID.
-    for line, cells in chunk:
+    # place/category/flag lookups and on the rare non-ASCII phone or ID. Plain ID numbers are
+    # settled for the whole chunk at once; the rest go through checker.check one by one.
+    settled = checker.certainly_valid(
+        [c[i_id] if c.__class__ is list and len(c) > i_id and c[i_id].__class__ is str else "" for _l, c in chunk]
+    ).tolist()
+    for position, (line, cells) in enumerate(chunk):
+        if cells.__class__ is SpanningRecord:
+            sink.add(line, WHOLE_ROW_ZH, cells.start, cells.reason_zh())
+            continue
         if xlsx:
             cells = [c.strip() if c.__class__ is str else text(c) for c in cells]
         if len(cells) < width:
@@ -211,7 +261,7 @@ def _import_chunk(
         raw_id = cells[i_id].strip()
         if not raw_id and row_is_blank(cells):
             continue
-        number, reason = checker.check(raw_id)
+        number, reason = (raw_id, "") if settled[position] else checker.check(raw_id)
         if reason:
             sink.add(line, COLUMN_ZH["id_number"], raw_id, reason, is_id=True)
             continue
@@ -263,17 +313,28 @@ def _import_chunk(
         phone = cells[i_phone].strip() if i_phone is not None else ""
         if phone and not phone.isascii():
             phone = text(phone)
+        relation = cells[i_rel].strip() if i_rel is not None else ""
+        # Stored text may not hold control characters (edges were stripped above as whitespace).
+        if has_control(f"{name}{household}{relation}{town.strip()}{village.strip()}{phone}"):
+            column = next(
+                k for k, v in (("name", name), ("household", household), ("relation", relation),
+                               ("town", town.strip()), ("village", village.strip()), ("phone", phone))
+                if has_control(v)
+            )
+            sink.add(line, COLUMN_ZH[column], cells[col[column]], control_reason(COLUMN_ZH[column]))
+            continue
+        if len(name) > 64 or len(household) > 64 or len(relation) > 32 or len(phone) > 32 or len(village.strip()) > 64:
+            column, value, limit = next(
+                (k, v, n) for k, v, n in (("name", name, 64), ("household", household, 64),
+                                          ("relation", relation, 32), ("phone", phone, 32),
+                                          ("village", village.strip(), 64))
+                if len(v) > n
+            )
+            sink.add(line, COLUMN_ZH[column], value[:20] + "…",
+                     f"{COLUMN_ZH[column]}太长：最多 {limit} 个字，本行有 {len(value)} 个。请核对这一格。")
+            continue
         birth = f"{number[6:10]}-{number[10:12]}-{number[12:14]}"
-        row = PersonRow(
-            number,
-            name,
-            household,
-            cells[i_rel].strip() if i_rel is not None else "",
-            area_id,
-            phone or None,
-            migrant,
-            birth,
-        )
+        row = PersonRow(number, name, household, relation, area_id, phone or None, migrant, birth)
         earlier = good.get(number)
         if earlier is not None:
             if earlier.row.name != name:
@@ -282,6 +343,12 @@ def _import_chunk(
                     COLUMN_ZH["name"],
                     name,
                     f"同一身份证号在本文件第 {earlier.line} 行的姓名是“{earlier.row.name}”，与本行不一致：请核对是哪一行写错。",
+                )
+                continue
+            if earlier.row.household != household:
+                sink.add(
+                    line, COLUMN_ZH["household"], household,
+                    _conflict(household, earlier.row.household, f"本文件第 {earlier.line} 行"),
                 )
                 continue
             report.unchanged += 1  # an exact repeat: the later row stands for both
@@ -305,10 +372,16 @@ def _import_chunk(
                 g.row.name,
                 f"该身份证号已登记（或在本文件前面出现）的姓名是“{old.name}”，与本行不一致：同一身份证号不能对应两个姓名，请核对。",
             )
+        elif old.person_id in seen and old.household != g.row.household:
+            sink.add(
+                g.line, COLUMN_ZH["household"], g.row.household,
+                _conflict(g.row.household, old.household or "", "本文件前面的行中"),
+            )
         elif old.same_as(g.row, g.categories) and g.recognised_on is None:
             report.unchanged += 1
         else:
             report.updated += 1
+            seen.add(old.person_id)
             to_write.append(g)
             if old.categories != g.categories or g.recognised_on is not None:
                 category_changes.append((g, old.categories))

@@ -153,6 +153,11 @@ class Store:
         )
         return [tuple(r) for r in self.cur.fetchall()]
 
+    def max_person_id(self) -> int:
+        """The highest person id before this import wrote anything (ids only grow within it)."""
+        self.cur.execute("SELECT max(id) FROM person")
+        return int(self.cur.fetchone()[0] or 0)
+
     def count_people(self) -> int:
         self.cur.execute("SELECT count(*) FROM person")
         return int(self.cur.fetchone()[0])
@@ -297,6 +302,10 @@ class PostgresStore(Store):
 
     def __init__(self, conn: Connection) -> None:
         super().__init__(conn)
+        # The import is one transaction that can simply be run again: not waiting for the WAL flush
+        # at commit is safe for it (a crash right after commit loses the whole file or nothing, never
+        # part of it), and spares the fsync of a large transaction.
+        self.cur.execute("SET LOCAL synchronous_commit = off")
         # ON COMMIT DROP: the staging tables vanish with the transaction, whatever happens.
         self.cur.execute(
             "CREATE TEMP TABLE stage_person (id_number text, name text, household text, relation text, "
@@ -307,6 +316,49 @@ class PostgresStore(Store):
             "CREATE TEMP TABLE stage_payment (person_id int, coverage_year int, paid_on date, amount numeric(10,2), "
             "channel text, source_file text) ON COMMIT DROP"
         )
+
+    # Tables whose plain indexes and foreign keys a locality's first roster rebuilds after the load.
+    BULK_TABLES = ("person", "household", "category_membership")
+
+    def begin_bulk(self, locality_id: str) -> None:
+        # As on SQLite (see SQLiteStore.begin_bulk): a locality's first roster loads into tables
+        # without their plain indexes and foreign keys, which are rebuilt in finish() with one pass
+        # each (a foreign key is then checked by one join instead of a trigger and a row lock per
+        # inserted row). DDL is transactional: a crash or kill rolls it back with the rows. The
+        # cost: DROP takes an ACCESS EXCLUSIVE lock, so other sessions' reads of these tables wait
+        # until the file commits (lock_timeout keeps the import from queueing behind a long reader).
+        self.cur.execute(
+            "SELECT 1 FROM person WHERE area_id IN (SELECT id FROM area WHERE locality_id = %s) LIMIT 1",
+            [locality_id],
+        )
+        if self.cur.fetchone() is not None:
+            return
+        tables = list(self.BULK_TABLES)
+        self.cur.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+            "AND i.tablename = ANY(%s) AND i.indexdef NOT LIKE 'CREATE UNIQUE%%' ORDER BY i.indexname",
+            [tables],
+        )
+        self._rebuild_indexes = self.cur.fetchall()
+        self.cur.execute(
+            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "WHERE c.contype = 'f' AND c.conrelid = ANY(%s::regclass[]) ORDER BY c.conname",
+            [tables],
+        )
+        self._rebuild_fks = self.cur.fetchall()
+        self.cur.execute("SET LOCAL lock_timeout = '10s'")
+        for table, name, _definition in self._rebuild_fks:
+            self.cur.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+        for name, _sql in self._rebuild_indexes:
+            self.cur.execute(f'DROP INDEX "{name}"')
+
+    def finish(self) -> None:
+        for _name, sql in getattr(self, "_rebuild_indexes", ()):
+            self.cur.execute(sql)
+        for table, name, definition in getattr(self, "_rebuild_fks", ()):
+            # Validated here, by one join per constraint: a violation aborts the whole file.
+            self.cur.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+        self._rebuild_indexes, self._rebuild_fks = [], []
 
     def _member(self, column: str, batch: Sequence[Any]) -> tuple[str, list[Any]]:
         # One array parameter: psycopg need not parse thousands of placeholders.
