@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from e2e_support import (
     LOCALITIES,
+    ROOT,
     Conversation,
     base_env,
     expected_amount,
@@ -21,6 +22,7 @@ from e2e_support import (
     yibao,
 )
 
+from bot.conversation import render
 from bot.fakeapi import FakeAPIClient
 from bot.registry import ids
 
@@ -67,10 +69,9 @@ async def test_conversation_per_locality_by_buttons(running_bot: str, loc: str) 
         conv = Conversation(ctl, 5000 + LOCALITIES.index(loc))
         greeting = await conv.say("/start")
         assert greeting and all(t for t in greeting)
-        await conv.click(pack.locality.province)
         await conv.click(pack.locality.name_zh)
         await conv.click("交多少钱")
-        answer = "\n".join(await conv.click(dibao_name))
+        answer = "\n".join(await conv.click(render.short_category(dibao_name)))
         assert f"{figure}元" in answer.replace(" ", ""), answer
         lines = answer.splitlines()
         assert lines[-1].startswith("依据"), answer
@@ -78,9 +79,6 @@ async def test_conversation_per_locality_by_buttons(running_bot: str, loc: str) 
 
 
 async def test_free_text_question_names_the_place(running_bot: str) -> None:
-    nlu = pytest.importorskip("bot.nlu")
-    if not hasattr(nlu, "parse"):
-        pytest.skip("bot.nlu.parse has not landed yet")
     figure, _ = expected_amount("wuhe", "dibao")
     async with FakeAPIClient(running_bot) as ctl:
         conv = Conversation(ctl, 5100)
@@ -132,3 +130,28 @@ async def test_sixth_lookup_in_ten_minutes_is_politely_refused(running_bot: str,
         reply = "\n".join(await conv.say(f"{number} {name}"))
         assert "频繁" in reply and f"{limit}次" in reply
         assert number not in reply
+
+
+# A few YAML conversations (tests/conversations/cases) through the real process and the fake Bot API:
+# the adapter and the in-process core must give the same answers.
+E2E_CONVERSATIONS = ("two-questions-in-one", "follow-up-place-keeps-category", "hospital-reimbursement-honest",
+                     "stated-amount-checked-taoyuan")
+
+
+@pytest.mark.parametrize("name", E2E_CONVERSATIONS)
+async def test_yaml_conversation_through_the_real_process(running_bot: str, name: str) -> None:
+    import re
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "conversations"))
+    from runner import files, load
+
+    conv = next(c for c in load(files("cases")) if c.name == name)
+    async with FakeAPIClient(running_bot) as ctl:
+        chat = Conversation(ctl, 5400 + E2E_CONVERSATIONS.index(name))
+        for n, turn in enumerate(conv.turns, start=1):
+            reply = "\n".join(await chat.say(turn["say"]) if "say" in turn else await chat.click(turn["press"]))
+            for pattern in turn.get("expect") or []:
+                assert re.search(pattern, reply), (name, n, pattern, reply)
+            for pattern in turn.get("forbid") or []:
+                assert not re.search(pattern, reply), (name, n, pattern, reply)
