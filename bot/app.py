@@ -111,7 +111,7 @@ def build_dispatcher(
         engine = open_db(settings)
     dp = Dispatcher(storage=storage or MemoryStorage(), events_isolation=events_isolation)
     dp["engine"] = engine  # workflow data: every handler may take `engine`
-    setup_middlewares(dp, settings, engine, flood_guard=flood_guard)
+    setup_middlewares(dp, settings, flood_guard=flood_guard)
     dp.include_routers(*_routers())
     return dp
 

@@ -1,2 +1,3 @@
-"""aiogram routers: admin.py, staff.py, resident/ (the catch-all fallback last); middlewares/ supplies
-settings, session, profile and staff to every handler. Wired by bot.app.build_dispatcher."""
+"""aiogram routers: admin.py, staff.py, resident/ (the dialogue adapter, which takes every message
+left, last); middlewares/ guards errors and floods and supplies `settings`; the dispatcher's workflow
+data supplies `engine`. Wired by bot.app.build_dispatcher."""

@@ -13,7 +13,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from bot.registry import access, audit
 from bot.registry.db import session_scope
@@ -32,9 +32,9 @@ async def in_group(message: Message) -> None:
 
 
 @router.message(Command("invite"))
-async def invite(message: Message, command: CommandObject, session: Session) -> None:
+async def invite(message: Message, command: CommandObject, engine: Engine) -> None:
     user_id = message.from_user.id if message.from_user else None
-    text = await asyncio.to_thread(_invite, session.get_bind(), user_id, message.chat.id, command.args or "")
+    text = await asyncio.to_thread(_invite, engine, user_id, message.chat.id, command.args or "")
     await message.answer(text)
 
 
@@ -62,9 +62,9 @@ def _invite(engine: Engine, user_id: int | None, chat_id: int, args: str) -> str
 
 
 @router.message(Command("staff"))
-async def staff_list(message: Message, session: Session) -> None:
+async def staff_list(message: Message, engine: Engine) -> None:
     user_id = message.from_user.id if message.from_user else None
-    await message.answer(await asyncio.to_thread(_staff_list, session.get_bind(), user_id))
+    await message.answer(await asyncio.to_thread(_staff_list, engine, user_id))
 
 
 def _staff_list(engine: Engine, user_id: int | None) -> str:

@@ -17,7 +17,6 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import FSInputFile, Message
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from bot import clock
 from bot.registry import access, audit
@@ -44,18 +43,12 @@ class Reply:
     caption: str | None = None
 
 
-def _engine(session: Session) -> Engine:
-    # The update's session (DbSessionMiddleware) only tells us the database; its own transaction
-    # is not used, so nothing stays open across the awaits below.
-    return session.get_bind()  # type: ignore[return-value]
-
-
 @router.message(Command(*COMMANDS), IN_GROUP)
-async def in_group(message: Message, command: CommandObject, session: Session) -> None:
+async def in_group(message: Message, command: CommandObject, engine: Engine) -> None:
     held_id = await delete_if_holds_id(message)
     burned = False
     if command.command == "bind" and command.args and not held_id:
-        burned = await asyncio.to_thread(_burn, _engine(session), command.args, message.chat.id)
+        burned = await asyncio.to_thread(_burn, engine, command.args, message.chat.id)
     await message.answer(f"{PRIVATE_ONLY}{CODE_BURNED if burned else ''}")
 
 
@@ -68,14 +61,14 @@ def _burn(engine: Engine, code: str, chat_id: int) -> bool:
 
 
 @router.message(Command("bind"))
-async def bind(message: Message, command: CommandObject, session: Session) -> None:
+async def bind(message: Message, command: CommandObject, engine: Engine) -> None:
     if await delete_if_holds_id(message):
         await message.answer(NO_ID_IN_BIND)
         return
     if not command.args or message.from_user is None:
         await message.answer("请在命令后写上邀请码，例如：/bind ABCD2345")
         return
-    text = await asyncio.to_thread(_bind, _engine(session), command.args, message.from_user.id, message.chat.id)
+    text = await asyncio.to_thread(_bind, engine, command.args, message.from_user.id, message.chat.id)
     await message.answer(text)
 
 
@@ -94,9 +87,9 @@ def _bind(engine: Engine, code: str, user_id: int, chat_id: int) -> str:
 
 
 @router.message(Command("whoami"))
-async def whoami(message: Message, session: Session) -> None:
+async def whoami(message: Message, engine: Engine) -> None:
     user_id = message.from_user.id if message.from_user else None
-    await message.answer(await asyncio.to_thread(_whoami, _engine(session), user_id))
+    await message.answer(await asyncio.to_thread(_whoami, engine, user_id))
 
 
 def _whoami(engine: Engine, user_id: int | None) -> str:
@@ -108,9 +101,9 @@ def _whoami(engine: Engine, user_id: int | None) -> str:
 
 
 @router.message(Command("progress"))
-async def progress(message: Message, session: Session, settings: Settings) -> None:
+async def progress(message: Message, engine: Engine, settings: Settings) -> None:
     user_id = message.from_user.id if message.from_user else None
-    reply = await asyncio.to_thread(_progress, _engine(session), user_id, message.chat.id, settings.reports_dir)
+    reply = await asyncio.to_thread(_progress, engine, user_id, message.chat.id, settings.reports_dir)
     await _send(message, reply)
 
 
@@ -130,12 +123,12 @@ def _progress(engine: Engine, user_id: int | None, chat_id: int, reports_dir: Pa
 
 
 @router.message(Command("unpaid"))
-async def unpaid(message: Message, command: CommandObject, session: Session, settings: Settings) -> None:
+async def unpaid(message: Message, command: CommandObject, engine: Engine, settings: Settings) -> None:
     if await delete_if_holds_id(message):
         await message.answer(NO_ID_IN_UNPAID)
         return
     user_id = message.from_user.id if message.from_user else None
-    reply = await asyncio.to_thread(_unpaid, _engine(session), user_id, message.chat.id, command.args,
+    reply = await asyncio.to_thread(_unpaid, engine, user_id, message.chat.id, command.args,
                                     settings.reports_dir)
     await _send(message, reply, document=True)
 

@@ -57,7 +57,10 @@ def review_entries(result: CarryResult) -> list[dict[str, Any]]:
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    """Writes repeated values out in full: the loader refuses YAML anchors and aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _is_flat(data: dict[Any, Any]) -> bool:
