@@ -3,10 +3,14 @@
 These tests do not run the bot (the conversation runner does); they keep the files honest: a pattern
 that matches an empty or a non-answer reply tests nothing, a typo in a regex would fail at run time, a
 conversation moved between dev/ and heldout/ by hand would leak the held-out set into tuning.
+
+dev2/ is a second development set written blind later, with no held-out counterpart: it gets every
+check on shape and patterns, its names must be unique across all sets, and the seeded split leaves it alone.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -16,7 +20,8 @@ import pytest
 import yaml
 
 HERE = Path(__file__).resolve().parent
-SETS = ("dev", "heldout")
+SPLIT_SETS = ("dev", "heldout")  # dealt by split.py from one pool
+SETS = (*SPLIT_SETS, "dev2")  # dev2/ is development only, outside the split
 PLACEHOLDERS = ("{paid_id}", "{paid_name}", "{unpaid_id}", "{unpaid_name}")
 # What the runner substitutes; values here only need to be distinct and regex-safe after escaping.
 SAMPLE_VALUES = {
@@ -61,6 +66,7 @@ def test_both_sets_exist_with_the_agreed_sizes() -> None:
     counts = {s: sum(1 for x in ALL if x[0] == s) for s in SETS}
     assert counts["heldout"] >= 80 and counts["dev"] >= 40, counts
     assert counts["dev"] * 2 == counts["heldout"], f"a third goes to dev: {counts}"
+    assert counts["dev2"] >= 100, counts
 
 
 def test_names_are_unique_kebab_case() -> None:
@@ -73,9 +79,11 @@ def test_names_are_unique_kebab_case() -> None:
 
 def test_theme_files_hold_five_to_fifteen() -> None:
     for set_name in SETS:
+        # dev2/ has no held-out twin to share a theme with, so each of its files carries at least eight.
+        low = 8 if set_name == "dev2" else 5
         for path in (HERE / set_name).glob("*.yaml"):
             n = len(yaml.safe_load(path.read_text(encoding="utf-8"))["conversations"])
-            assert 5 <= n <= 15, f"{set_name}/{path.name}: {n} conversations"
+            assert low <= n <= 15, f"{set_name}/{path.name}: {n} conversations"
 
 
 @pytest.mark.parametrize("item", ALL, ids=_ids)
@@ -141,6 +149,35 @@ def test_split_is_the_seeded_one() -> None:
         [sys.executable, str(HERE / "split.py"), "--check"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_split_ignores_dev2() -> None:
+    """split.py pools dev/ and heldout/ only: dev2/ never feeds the held-out set, nor is rewritten by it."""
+    spec = importlib.util.spec_from_file_location("conversation_split", HERE / "split.py")
+    assert spec and spec.loader
+    split = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = split  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(split)
+    planned = split.planned_files()
+    assert {p.parent.name for p in planned} == set(SPLIT_SETS), sorted({p.parent.name for p in planned})
+    pooled = {n for theme in split.load_themes().values() for n in theme.blocks}
+    dev2 = {c["name"] for s, _, c in ALL if s == "dev2"}
+    assert not pooled & dev2, sorted(pooled & dev2)
+
+
+# Choices a reply can offer, as the product rules imply: places, categories, 普通居民, and three topics.
+PRESSABLE = (
+    "五河", "桃园", "滕州", "唐河", "普通居民", "联系电话", "什么时候交", "怎么交",
+    "特困", "五保", "孤儿", "困境儿童", "低保", "低保边缘", "返贫", "监测", "脱贫", "残疾", "优抚", "计划生育", "两女户", "独女户",
+)
+
+
+def test_dev2_presses_only_offered_choices_and_few() -> None:
+    turns = [t for s, _, c in ALL if s == "dev2" for t in c["turns"]]
+    presses = [t["press"] for t in turns if "press" in t]
+    unknown = sorted({p for p in presses if p not in PRESSABLE})
+    assert not unknown, f"press labels no reply is meant to offer: {unknown}"
+    assert len(presses) <= 0.2 * len(turns), f"{len(presses)} presses in {len(turns)} turns"
 
 
 def test_heldout_readme_says_not_for_tuning() -> None:
