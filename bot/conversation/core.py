@@ -311,7 +311,7 @@ def _answer(run: _Run, asks: list[str]) -> None:
         answer = topics.TOPICS.get(topic)
         if answer is None:
             continue
-        got = answer(topics.Ctx(pack, state.place, {**state.person, **run.turn_facts}, today))
+        got = answer(topics.Ctx(pack, state.place, {**state.person, **run.turn_facts}, today, run.incoming.text or ""))
         replies = [_without_repeated_note(r, run.replies) for r in got.replies]
         if i == 0 and run.place_note and replies:
             replies[0] = Reply(f"{run.place_note}\n{replies[0].text}", replies[0].choices)

@@ -37,6 +37,7 @@ def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+ON_TIME = "ontime"  # paid_on when the resident says they paid within the collection period
 CHOSEN = "chosen"  # the value of `ordinary` when the resident picked "普通居民" among the choices
 
 
@@ -82,7 +83,7 @@ def person(facts: dict[str, Any], *, age: int | None = None) -> Person:
     categories = [c for c in facts.get("categories") or () if c not in (facts.get("not_categories") or ())]
     newborn = bool(facts.get("newborn"))
     birth = _date(facts.get("birth_date"))
-    special = "new_aid" if facts.get("newly_recognised") and categories else None
+    special = facts.get("special_late_reason") or ("new_aid" if facts.get("newly_recognised") and categories else None)
     return Person(
         categories=tuple(categories),
         birth_date=birth if newborn else None,
@@ -94,10 +95,14 @@ def person(facts: dict[str, Any], *, age: int | None = None) -> Person:
         residence_permit=bool(facts.get("residence_permit")),
         employee_insured=bool(facts.get("employee_insured")),
         special_late_reason=special,
+        coverage_break_months=facts.get("coverage_break_months"),
     )
 
 
-def paid_on(facts: dict[str, Any]) -> dt.date | None:
+def paid_on(facts: dict[str, Any], pack: Any = None) -> dt.date | None:
+    """The payment date the resident gave; "on time" is the last day of the pack's collection period."""
+    if facts.get("paid_on") == ON_TIME:
+        return pack.dates.collection.end if pack is not None else None
     return _date(facts.get("paid_on"))
 
 

@@ -471,7 +471,7 @@ def not_in_document(pack: Any, what: str, note: str | None, extra: str | None = 
 
 def benefit_period_line(pack: Any) -> str:
     b = pack.dates.benefit
-    return f"文件只写了待遇享受期：{day(b.start)}至{day(b.end)}。"
+    return f"待遇享受期：{day(b.start)}至{day(b.end)}。"
 
 
 def newborn_fee(pack: Any) -> tuple[str, str] | None:

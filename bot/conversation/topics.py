@@ -38,6 +38,7 @@ class Ctx:
     place: Place
     facts: dict[str, Any]
     today: dt.date
+    text: str = ""  # the message as the resident typed it (some answers depend on its words)
 
     @property
     def name(self) -> str:
@@ -169,7 +170,7 @@ def benefit_start(ctx: Ctx) -> Answered:
     pack = ctx.pack
     day = ctx.day()
     who = person(facts, age=ages(facts, day)[-1])
-    when = paid_on(facts) or _month_day(pack, facts.get("month"))
+    when = paid_on(facts, pack) or _month_day(pack, facts.get("month"))
     if who.newborn:
         return newborn(ctx)
     if facts.get("uninsured_years") is not None:
@@ -186,15 +187,22 @@ def benefit_start(ctx: Ctx) -> Answered:
         return Answered([Reply(text, _rows(follow_ups("deadline", "contact")))])
     if when is not None:
         ans = engine.benefit_start(pack, who, when)
-        return Answered([Reply(render.benefit_start(ans, pack, when, ctx.note()))])
-    if ctx.today > pack.dates.benefit.end:
-        # The year is over: which payment the resident means cannot be guessed.
+        text = render.add_line(render.benefit_start(ans, pack, when, ctx.note()), render.benefit_period_line(pack))
+        return Answered([Reply(text, _rows(follow_ups("deadline", "contact")))])
+    if who.special_late_reason:
+        # A group the document lets pay after the period (退伍, 刑满释放, 新认定的资助对象): paying now.
+        ans = engine.benefit_start(pack, who, day)
+        return Answered([Reply(render.benefit_start(ans, pack, day, ctx.note(), paying_now=True),
+                               _rows(follow_ups("deadline", "contact")))])
+    if render.collection_over(pack, ctx.today):
+        # The collection is over: which payment the resident means cannot be guessed.
         text = render.benefit_rules(pack, ctx.note(), engine.benefit_start(pack, who, pack.dates.collection.end),
                                     engine.deadline(pack, who, pack.dates.collection.end))
         return Answered([Reply(text + "\n请问是什么时候缴的？", _rows(_month_choices(pack), 3))],
                         OpenQuestion("paid", "benefit_start"))
     ans = engine.benefit_start(pack, who, ctx.today)
     text = render.benefit_start(ans, pack, ctx.today, ctx.note(), paying_now=True)
+    text = render.add_line(text, render.benefit_period_line(pack))
     late = engine.deadline(pack, who, ctx.today)
     if late.ok and late.missed_consequence_zh and not late.missed:
         text = render.add_line(text, f"如果错过：{late.missed_consequence_zh}", None)
@@ -229,10 +237,8 @@ def newborn(ctx: Ctx) -> Answered:
     note = ctx.note()
     rule = pack.dates.newborn
     if rule is None:
-        general = engine.deadline(pack, person({}), day)
-        text = render.not_in_document(pack, "新生儿怎么参保、多少天内办", note,
-                                      extra=render.first_line(general) if general.ok else None)
-        return Answered([Reply(text, _rows(follow_ups("amount", "contact")))])
+        ans = engine.not_in_document(pack, "newborn", day, town=ctx.place.town or ctx.place.village)
+        return Answered([Reply(render.plain(ans, pack, note), _rows(follow_ups("amount", "contact")))])
     born = facts.get("birth_date")
     if facts.get("newborn_late"):
         # Born more than the window ago: the rule for babies enrolled late, without assuming a birthday.
@@ -273,9 +279,9 @@ def refund(ctx: Ctx) -> Answered:
     who = person(facts, age=ages(facts, day)[-1])
     reason = facts.get("refund_reason")
     if reason:
-        event = died_on(facts) if reason == "death" else paid_on(facts)
-        ans = engine.refund(pack, who, event or day, reason)
-        return Answered([Reply(render.refund(ans, pack, ctx.note()))])
+        event = died_on(facts) if reason == "death" else None
+        ans = engine.refund(pack, who, day, reason, event_on=event)
+        return Answered([Reply(render.refund(ans, pack, ctx.note()), _rows(follow_ups("contact", "how_to_pay")))])
     # No reason given: the rule for each reason the document names, then the reasons as choices.
     answers = [(reason, engine.refund(pack, who, day, reason)) for reason in REFUND_REASONS]
     text = render.refund_overview(answers, pack, ctx.note())
@@ -307,9 +313,19 @@ def pay_first(ctx: Ctx) -> Answered:
     return Answered([Reply(render.plain(ans, ctx.pack, ctx.note()), _rows(follow_ups("amount", "contact")))])
 
 
+_PAYOUT_WORDS = (("inpatient", ("住院", "手术")), ("outpatient", ("门诊", "看病", "拿药", "买药", "慢性病", "慢病")),
+                 ("critical_illness", ("大病",)), ("remote_care", ("异地", "外地看病", "外地住院")))
+
+
+def payout_topic(text: str) -> str:
+    """Which payout the resident asks about, as the engine names it (reimbursement in general)."""
+    return next((topic for topic, words in _PAYOUT_WORDS if any(w in text for w in words)), "reimbursement")
+
+
 def reimbursement(ctx: Ctx) -> Answered:
-    text = render.not_in_document(ctx.pack, "报销比例、住院和门诊能报多少、大病保险和异地就医", ctx.note(),
-                                  extra=render.benefit_period_line(ctx.pack))
+    ans = engine.not_in_document(ctx.pack, payout_topic(ctx.text), ctx.day(),
+                                 town=ctx.place.town or ctx.place.village)
+    text = render.add_line(render.plain(ans, ctx.pack, ctx.note()), "文件只写了" + render.benefit_period_line(ctx.pack))
     return Answered([Reply(text, _rows(follow_ups("contact", "benefit_start")))])
 
 

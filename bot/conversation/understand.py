@@ -16,6 +16,7 @@ from typing import Any
 from bot import clock
 from bot.nlu import categories as category_words
 from bot.nlu import parse
+from bot.conversation.facts import ON_TIME
 from bot.nlu.intents import QUESTIONS, asks, clauses, resolve
 
 # A message that leans on the previous answer: "那低保户呢", "要是过了90天呢", "我妈呢", "换成滕州".
@@ -27,7 +28,24 @@ _ORDINARY = re.compile(r"普通(?:居民|人|老百姓|群众|农民|家庭|的|
 _NEWBORN_LATE = re.compile(r"(?:过了|超过|超了|晚了|错过了?).{0,3}(?:90|九十)\s*天|(?:90|九十)\s*天(?:以后|之后|后|以上)"
                            r"|(?:超过|过了)\s*(?:3|三)\s*个月")
 # Asking about the financing (total, government share) rather than what one person pays.
-_FINANCING = re.compile(r"政府(?:补助|补贴|出|给|补)|财政(?:补助|补贴|出)|国家(?:补|给|出)|筹资|总共多少|一共多少|总额")
+_FINANCING = re.compile(r"(?:政府|财政|国家|中央|省里|省级|省|市里|市级|县里|县级|县财政|乡镇)(?:里|级)?(?:补助|补贴|补|出|给|拿|承担)"
+                        r"|筹资|总共多少|一共多少|总额|总共.{0,4}钱")
+# A payment the resident did not make: "去年年底没交上" names no payment date.
+_NOT_PAID = re.compile(r"没(?:有)?(?:交|缴)|未(?:交|缴)|忘了(?:交|缴)|漏(?:交|缴)")
+# Paid within the collection period: "按时交了哪天开始享受".
+_ON_TIME = re.compile(r"按时|按期|准时|集中(?:缴费)?期(?:内|里)|截止前|到期前")
+# "那73的呢": a bare age in a follow-up.
+_BARE_AGE = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:岁|周岁)?\s*(?:的|了)?\s*(?:呢|吗|嘞)?\s*$")
+# Groups the documents let pay after the period with benefits from the next day.
+_SPECIAL_LATE = (
+    ("veteran", re.compile(r"退伍|退役|复员|转业|部队.{0,4}回来|当兵.{0,4}回来|随军")),
+    ("released", re.compile(r"刑满|出狱|监狱.{0,4}出来|劳改.{0,4}回来|放出来")),
+    ("mental", re.compile(r"精神(?:障碍|病|分裂)")),
+)
+# A break in employee insurance: "职工医保断了一个月" (桃园's cross-system rule counts its months).
+_BREAK = re.compile(r"(?:断|停|中断|断交|停交|断缴|没交)了?\s*(\d{1,2}|半)\s*(?:多)?\s*个?\s*(?:多)?月")
+# A place the speaker says they are from: "俺是河南的", "老家是山东的".
+_FROM = re.compile(r"(?:我|俺|咱)(?:们)?(?:是|老家是|老家在|户口是)([\u4e00-\u9fff]{2,4}?)(?:的|人|省|市)")
 _PERSON_SLOTS = (
     "relation", "age", "birth_year", "migrant", "newborn", "student", "hukou_elsewhere", "residence_permit",
     "employee_insured", "newly_recognised", "month", "refund_reason", "uninsured_years", "paid_back_years",
@@ -74,8 +92,18 @@ def _facts(slots: Any, text: str) -> dict[str, Any]:
     if born:
         facts["birth_date"] = _iso(born)
     paid = slots.get("paid_on") or (slots.get("dates") or (None,))[0]
-    if paid:
+    if paid and not _NOT_PAID.search(text):
         facts["paid_on"] = _iso(paid)
+    if _ON_TIME.search(text) and not facts.get("paid_on"):
+        facts["paid_on"] = ON_TIME
+    for reason, pattern in _SPECIAL_LATE:
+        if pattern.search(text):
+            facts["special_late_reason"] = reason
+            break
+    brk = _BREAK.search(text)
+    if brk and ("职工" in text or "单位" in text or "厂" in text):
+        facts["special_late_reason"] = "cross_system"
+        facts["coverage_break_months"] = 0 if brk.group(1) == "半" else int(brk.group(1))
     died = slots.get("died_on")
     if died:
         facts["died_on"] = _iso(died)
@@ -91,6 +119,23 @@ def _facts(slots: Any, text: str) -> dict[str, Any]:
         facts["newborn_late"] = True
         facts["newborn"] = True
     return facts
+
+
+def _from_elsewhere(text: str, locality: str) -> bool:
+    """ "俺是河南的 在滕州打工": the speaker names a home that is not the place asked about (nor its
+    province, city or one of its towns)."""
+    m = _FROM.search(text)
+    if not m:
+        return False
+    home = m.group(1)
+    from bot.policy import get_pack
+
+    pack = get_pack(locality)
+    if pack is None:
+        return False
+    loc = pack.locality
+    names = [loc.name_zh, *loc.aliases, loc.province or "", loc.city or "", *(e.name for e in pack.task_table.entries)]
+    return not any(n and (home in n or n.rstrip("省市县镇乡") in home) for n in names)
 
 
 def _alternatives(text: str) -> tuple[tuple[str, ...], ...]:
@@ -118,6 +163,13 @@ def _read(text: str, today: dt.date) -> Turn:
     found = asks(norm, intent)
     questions = tuple(a.intent for a in found if a.intent in QUESTIONS)
     facts = _facts(slots, norm)
+    follow_up = bool(_FOLLOW_UP.search(norm))
+    bare = _BARE_AGE.search(norm) if follow_up and "age" not in facts else None
+    if bare and 1 <= int(bare.group(1)) <= 110:
+        facts["age"] = int(bare.group(1))
+    locality = slots.get("locality") if slots.get("place_named") else None
+    if locality and not facts.get("hukou_elsewhere") and _from_elsewhere(norm, locality):
+        facts["hukou_elsewhere"] = True
     # Slot evidence alone ("低保户", "70岁") is not a question of its own: it is one only when there
     # is no earlier question to apply it to, which the dialogue decides.
     explicit = any(a.explicit for a in found)
@@ -127,13 +179,13 @@ def _read(text: str, today: dt.date) -> Turn:
         asks=questions,
         explicit=explicit,
         facts=facts,
-        locality=slots.get("locality") if slots.get("place_named") else None,
+        locality=locality,
         town=slots.get("town"),
         village=slots.get("village"),
         place_exact=bool(slots.get("place_exact")),
         place_matched=slots.get("place_matched"),
         unknown_place=slots.get("unknown_place"),
-        follow_up=bool(_FOLLOW_UP.search(norm)) and not explicit,
+        follow_up=follow_up and not explicit,
         id_number=slots.get("id_number"),
         name=slots.get("name"),
         corrections=tuple(slots.get("corrections") or ()),
