@@ -17,6 +17,7 @@ The rules of the dialogue:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 from dataclasses import dataclass, field
@@ -156,16 +157,16 @@ def _on_text(run: _Run, text: str) -> None:
             run.say(Reply(menus.PRIVATE_ONLY))
             return
         turn = read(stripped)
-        run.say(*lookup.on_id(state, raw_id, stripped, turn.name, run.deps))
+        _after_lookup(run, lookup.on_id(state, raw_id, stripped, turn.name, run.deps), turn)
         return
     if command is not None:
         run.say(menus.not_understood(state.locality))
         return
 
     if state.open is not None and state.open.kind == "name" and state.lookup_id:
-        replies = lookup.on_name(state, stripped, run.deps)
-        if replies is not None:
-            run.say(*replies)
+        looked = lookup.on_name(state, stripped, run.deps)
+        if looked is not None:
+            _after_lookup(run, looked, None)
             return
         turn = read(stripped)
         if not turn.asks and turn.intent in ("unknown", "status"):
@@ -313,6 +314,8 @@ def _answer(run: _Run, asks: list[str]) -> None:
             continue
         got = answer(topics.Ctx(pack, state.place, {**state.person, **run.turn_facts}, today, run.incoming.text or ""))
         replies = [_without_repeated_note(r, run.replies) for r in got.replies]
+        # Two questions one answer covers (新生儿 and 何时享受 for a baby): say it once.
+        replies = [r for r in replies if all(r.text != e.text for e in run.replies)]
         if i == 0 and run.place_note and replies:
             replies[0] = Reply(f"{run.place_note}\n{replies[0].text}", replies[0].choices)
         run.say(*replies)
@@ -425,6 +428,37 @@ def _month_choice(pack: object, value: str) -> str | None:
 
 
 # ---------------------------------------------------------------------------- status and reminders
+
+
+def _after_lookup(run: _Run, looked: lookup.Looked, turn: Turn | None) -> None:
+    """Say the status, then carry on about the person found: their place becomes the dialogue's and
+    what the registry knows of them (categories, migrant, payment, birth year) their facts, under
+    what the message itself says; the message's other questions are answered for them."""
+    run.say(*looked.replies)
+    result = looked.found
+    if result is None:
+        return
+    state = run.state
+    if result.locality_id and places.pack_for(result.locality_id) is not None:
+        _set_place(run, result.locality_id)
+    known: dict[str, Any] = {"relation": "looked_up"}
+    if result.categories:
+        known["categories"] = list(result.categories)
+    if result.migrant:
+        known["migrant"] = True
+    if result.enrolled and result.paid_on:
+        known["paid_on"] = result.paid_on.isoformat()
+    if looked.number:
+        from bot.registry import ids
+
+        with contextlib.suppress(ValueError):  # a 15-digit or odd number: no birth year, nothing else lost
+            known["birth_year"] = ids.birth_date(looked.number).year
+    said = {k: v for k, v in (turn.facts if turn else {}).items() if k not in TURN_KEYS}
+    state.person = merge(known, said)
+    state.topics = ["status"]
+    rest = [a for a in (turn.asks if turn else ()) if a in topics.TOPICS]
+    if rest:
+        _answer(run, rest)
 
 
 def _ask_id(run: _Run) -> None:

@@ -18,14 +18,19 @@ _WHO = ("categories", "not_categories", "ordinary", "age", "birth_year", "birth_
 
 def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """The person after this message: a new relation means a new person; otherwise the message's facts
-    replace the ones they restate and the rest carry over."""
+    replace the ones they restate ("也是…" adds categories instead) and the rest carry over."""
+    new = dict(new)
     relation = new.get("relation")
     if relation and relation != old.get("relation"):
-        return dict(new)
+        new.pop("also", None)
+        return new
     merged = dict(old)
     if any(k in new for k in ("age", "birth_year", "birth_date")):
         for k in ("age", "birth_year", "birth_date"):
             merged.pop(k, None)
+    also = new.pop("also", False) if "also" in new else False
+    if also and new.get("categories"):
+        new = {**new, "categories": list(dict.fromkeys([*(merged.get("categories") or []), *new["categories"]]))}
     if "categories" in new or new.get("ordinary"):
         merged.pop("ordinary", None)
         merged.pop("categories", None)

@@ -240,7 +240,9 @@ def refund(answer: Any, pack: Any, note: str | None) -> str:
     j = fields(answer)
     if not j.get("ok", getattr(answer, "ok", False)):
         return refusal(answer, pack, note)
-    verdict = "可以申请退费。" if j.get("refund_allowed") else "不能退费。"
+    start = day(pack.dates.benefit.start)
+    verdict = (f"可以申请退费（退费要在待遇享受期{start}开始之前办）。" if j.get("refund_allowed")
+               else "不能退费。")
     lines = [note, f"{pack.locality.name_zh}：{verdict}"]
     lines += explanation_lines(answer, MAX_LINES - len([x for x in lines if x]))
     return compose(lines, source_line(answer))
@@ -318,9 +320,7 @@ def amount_table(table: Any, ordinary: Any, pack: Any, note: str | None, lead: s
     first, others = rows[0], rows[1:]
     head = header(pack.locality.name_zh, fields(table).get("coverage_year"))
     personal = money(first["personal"])
-    restated = re.compile(rf"(?<![0-9.]){re.escape(personal)}\s*元")
-    financing = next((ln for ln in explanation_lines(ordinary, 3)
-                      if not restated.search(ln) and ("财政" in ln or "筹资" in ln)), None)
+    financing = next((ln for ln in explanation_lines(ordinary, 3) if "财政" in ln or "筹资" in ln), None)
     groups: dict[str, list[str]] = {}
     # Age bands first: the elderly are the largest group asking, and their band must not be cut off.
     for row in sorted(others, key=lambda r: r.get("min_age") is None):

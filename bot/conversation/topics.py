@@ -128,8 +128,8 @@ def amount(ctx: Ctx) -> Answered:
                      for lo, label in render.age_bands(ctx.pack)]
             for line, (_, band) in zip(render.age_lines(bands), bands, strict=True):
                 text = render.add_line(text, line, band.citations[0].locator if band.citations else None)
-    more = follow_ups("deadline", "how_to_pay")
-    return Answered([Reply(text, _rows(more))])
+    # Narrow or widen from here: the other groups, then the next questions people ask.
+    return Answered([Reply(text, _rows(narrow_choices(ctx.pack) + follow_ups("deadline", "how_to_pay"), 3))])
 
 
 def _amount_table(ctx: Ctx, day: dt.date, note: str | None) -> Answered:
@@ -143,7 +143,7 @@ def _amount_table(ctx: Ctx, day: dt.date, note: str | None) -> Answered:
         verdict = render.amount_check(Decimal(str(stated)), [ordinary], table=others, past_year=ctx.past_year())
     text = render.amount_table(table, ordinary, ctx.pack, note, lead="是哪一类人？点一下看具体金额：",
                                financing_first=bool(ctx.facts.get("financing")), verdict=verdict)
-    return Answered([Reply(text, _rows(narrow_choices(ctx.pack), 3))])
+    return Answered([Reply(text, _rows(narrow_choices(ctx.pack) + follow_ups("deadline", "how_to_pay"), 3))])
 
 
 # ---------------------------------------------------------------------------- dates

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import clock
+from bot.conversation.facts import ON_TIME
 from bot.nlu import categories as category_words
 from bot.nlu import parse
-from bot.conversation.facts import ON_TIME
 from bot.nlu.intents import QUESTIONS, asks, clauses, resolve
 
 # A message that leans on the previous answer: "那低保户呢", "要是过了90天呢", "我妈呢", "换成滕州".
@@ -26,10 +26,13 @@ _ORDINARY = re.compile(r"普通(?:居民|人|老百姓|群众|农民|家庭|的|
                        r"|(?:啥|什么)(?:身份|都)(?:也)?(?:不是|没有)|没有(?:任何)?(?:身份|补助|资助)|没(?:啥|什么)身份")
 # A newborn enrolled after the window: "要是过了90天才办呢", "超过三个月了".
 _NEWBORN_LATE = re.compile(r"(?:过了|超过|超了|晚了|错过了?).{0,3}(?:90|九十)\s*天|(?:90|九十)\s*天(?:以后|之后|后|以上)"
-                           r"|(?:超过|过了)\s*(?:3|三)\s*个月")
+                           r"|(?:超过|过了)\s*(?:3|三)\s*个月"
+                           # a baby three months old or more: 四个多月了, 5个月大, 半岁了
+                           r"|(?:[3-9]|1[0-1]|[三四五六七八九十]|十一)\s*个\s*(?:多)?\s*月(?:了|大|多)|半岁")
 # Asking about the financing (total, government share) rather than what one person pays.
 _FINANCING = re.compile(r"(?:政府|财政|国家|中央|省里|省级|省|市里|市级|县里|县级|县财政|乡镇)(?:里|级)?(?:补助|补贴|补|出|给|拿|承担)"
                         r"|筹资|总共多少|一共多少|总额|总共.{0,4}钱")
+_ALSO = re.compile(r"也是|还是个|又是|同时是|也有|还有.{0,2}(?:证|身份)")
 # A payment the resident did not make: "去年年底没交上" names no payment date.
 _NOT_PAID = re.compile(r"没(?:有)?(?:交|缴)|未(?:交|缴)|忘了(?:交|缴)|漏(?:交|缴)")
 # Paid within the collection period: "按时交了哪天开始享受".
@@ -86,6 +89,8 @@ def _facts(slots: Any, text: str) -> dict[str, Any]:
             facts[key] = list(value) if isinstance(value, tuple) else value
     if slots.get("categories"):
         facts["categories"] = list(slots.get("categories"))
+        if _ALSO.search(text):
+            facts["also"] = True  # "他也是低保": another category of the same person, added
     if slots.get("not_categories"):
         facts["not_categories"] = list(slots.get("not_categories"))
     born = slots.get("birth_date")
@@ -115,7 +120,9 @@ def _facts(slots: Any, text: str) -> dict[str, Any]:
         facts["ordinary"] = True
     if _FINANCING.search(text):
         facts["financing"] = True
-    if _NEWBORN_LATE.search(text):
+    late = _NEWBORN_LATE.search(text)
+    # A baby is said in words, or a late-enrolment phrase that only a baby's rule has (过了90天).
+    if late and (facts.get("newborn") or "90" in late.group(0) or "九十" in late.group(0)):
         facts["newborn_late"] = True
         facts["newborn"] = True
     return facts
