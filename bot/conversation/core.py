@@ -245,12 +245,13 @@ def _on_turn(run: _Run, turn: Turn) -> None:
     _answer(run, asks)
 
 
-def _answer_each(run: _Run, asks: list[str], groups: tuple[tuple[str, ...], ...]) -> None:
-    """Amounts asked for several categories one after the other: one answer per category, then the
-    other questions; the last category asked about stays the person's."""
+def _answer_each(run: _Run, asks: list[str], people: tuple[dict[str, Any], ...]) -> None:
+    """Amounts asked for several people in one message: one answer each, then the other questions; the
+    last person asked about stays the dialogue's person."""
     state = run.state
-    for group in groups:
-        state.person = merge(state.person, {"categories": list(group)})
+    base = {k: v for k, v in state.person.items() if k not in ("categories", "age", "birth_year", "relation")}
+    for facts in people:
+        state.person = {**base, **facts}
         _answer(run, ["amount"])
     rest = [a for a in asks if a != "amount"]
     if rest:

@@ -74,18 +74,28 @@ def _rows(choices: list[Choice], width: int = 2) -> tuple[tuple[Choice, ...], ..
     return tuple(tuple(choices[i : i + width]) for i in range(0, len(choices), width))
 
 
+_NEXT = ("amount", "deadline", "how_to_pay", "contact")
+
+
 def follow_ups(*topics: str) -> list[Choice]:
+    """The next questions people ask: those named first, then the common ones (up to four)."""
     from bot.conversation.menus import TOPIC_LABELS
 
-    return [Choice(TOPIC_LABELS[t], topic_value(t)) for t in topics if t in TOPIC_LABELS]
+    wanted = list(dict.fromkeys([*topics, *_NEXT]))[:4]
+    return [Choice(TOPIC_LABELS[t], topic_value(t)) for t in wanted if t in TOPIC_LABELS]
 
 
 # ---------------------------------------------------------------------------- amount
 
 
+RELATION_ZH = {"mother": "母亲", "father": "父亲", "parents": "父母", "spouse": "老伴", "child": "孩子",
+               "grandchild": "孙辈", "grandparent": "老人", "sibling": "兄弟姐妹", "self": "本人"}
+
+
 def _who(pack: Any, facts: dict[str, Any], age: int | None) -> str | None:
-    parts = [render.category_name(pack, c) for c in facts.get("categories") or ()
-             if c not in (facts.get("not_categories") or ())]
+    parts = [RELATION_ZH[facts["relation"]]] if facts.get("relation") in RELATION_ZH else []
+    parts += [render.category_name(pack, c) for c in facts.get("categories") or ()
+              if c not in (facts.get("not_categories") or ())]
     if age is not None:
         parts.append(f"{age}岁")
     if facts.get("newborn"):
@@ -198,6 +208,10 @@ def benefit_start(ctx: Ctx) -> Answered:
         # The collection is over: which payment the resident means cannot be guessed.
         text = render.benefit_rules(pack, ctx.note(), engine.benefit_start(pack, who, pack.dates.collection.end),
                                     engine.deadline(pack, who, pack.dates.collection.end))
+        if pack.dates.late is None:
+            # The document is silent on late payment: asking the month would lead nowhere.
+            return Answered([Reply(render.add_line(text, render.contact_line(pack)),
+                                   _rows(follow_ups("contact", "deadline")))])
         return Answered([Reply(text + "\n请问是什么时候缴的？", _rows(_month_choices(pack), 3))],
                         OpenQuestion("paid", "benefit_start"))
     ans = engine.benefit_start(pack, who, ctx.today)
@@ -207,6 +221,10 @@ def benefit_start(ctx: Ctx) -> Answered:
     if late.ok and late.missed_consequence_zh and not late.missed:
         text = render.add_line(text, f"如果错过：{late.missed_consequence_zh}", None)
     return Answered([Reply(text, _rows(follow_ups("deadline", "amount")))])
+
+
+def _date_of(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
 
 
 def _month_day(pack: Any, month: Any) -> dt.date | None:
@@ -279,7 +297,7 @@ def refund(ctx: Ctx) -> Answered:
     who = person(facts, age=ages(facts, day)[-1])
     reason = facts.get("refund_reason")
     if reason:
-        event = died_on(facts) if reason == "death" else None
+        event = died_on(facts) if reason == "death" else _date_of(facts.get("event_on"))
         ans = engine.refund(pack, who, day, reason, event_on=event)
         return Answered([Reply(render.refund(ans, pack, ctx.note()), _rows(follow_ups("contact", "how_to_pay")))])
     # No reason given: the rule for each reason the document names, then the reasons as choices.
@@ -336,6 +354,11 @@ def incentive(ctx: Ctx) -> Answered:
     return Answered([Reply(render.plain(ans, ctx.pack, ctx.note()), _rows(follow_ups("contact", "amount")))])
 
 
+def task(ctx: Ctx) -> Answered:
+    ans = engine.task_target(ctx.pack, ctx.day(), ctx.place.village or ctx.place.town)
+    return Answered([Reply(render.plain(ans, ctx.pack, ctx.note()))])
+
+
 TOPICS: dict[str, Callable[[Ctx], Answered]] = {
     "amount": amount,
     "deadline": deadline,
@@ -348,4 +371,5 @@ TOPICS: dict[str, Callable[[Ctx], Answered]] = {
     "pay_first": pay_first,
     "reimbursement": reimbursement,
     "incentive": incentive,
+    "task": task,
 }

@@ -22,13 +22,13 @@ from rapidfuzz.process import cdist
 
 INTENTS: tuple[str, ...] = (
     "amount", "deadline", "eligibility", "benefit_start", "newborn", "refund", "how_to_pay", "contact",
-    "pay_first", "status", "set_place", "subscribe", "unsubscribe", "reimbursement", "incentive",
+    "pay_first", "status", "set_place", "subscribe", "unsubscribe", "reimbursement", "incentive", "task",
     "help", "greeting", "thanks", "unknown",
 )  # fmt: skip
 # Intents that ask a question the dialogue answers (the others steer the conversation).
 QUESTIONS: frozenset[str] = frozenset({
     "amount", "deadline", "eligibility", "benefit_start", "newborn", "refund", "how_to_pay", "contact",
-    "pay_first", "reimbursement", "incentive",
+    "pay_first", "reimbursement", "incentive", "task",
 })  # fmt: skip
 
 _FOLD = (
@@ -110,6 +110,9 @@ _RULES: tuple[tuple[str, float, str], ...] = (
     ("incentive", 1.25,
      r"连续.{0,8}(?:好处|奖励|激励|优惠|提高|多报)|(?:没|不)(?:有)?(?:报销|看病|用过).{0,10}(?:奖励|好处|激励|提高|多报)"
      r"|(?:奖励|激励)(?:政策|机制)|零报销|有(?:什么|没有)?奖励|大病.{0,6}(?:额度|封顶|限额).{0,6}(?:提高|增加)"),
+    # collection targets (task tables): cadres ask them, residents sometimes too
+    ("task", 1.3, r"任务数|目标任务|参保任务|征缴任务|筹资任务|任务(?:是|有)?多少|任务(?:分配|分解)|完成(?:多少|百分之|目标)"
+     r"|户籍人口|参保率(?:要|得)?(?:到|达到)|(?:全县|全市|全镇|总共|一共).{0,4}(?:多少人|任务)"),
     # greetings and help
     ("greeting", 0.9, r"^(?:你好|您好|在吗|在不在|早上好|上午好|下午好|晚上好|hello|hi|嗨|哈喽|喂)[啊呀吗呢]?$"),
     ("greeting", 0.3, r"你好|您好"),
@@ -346,9 +349,12 @@ def resolve(text: str, rule_intent: str, *, has_id: bool = False, model: Any = N
         return "status"
     from bot.nlu import classifier
 
-    guess = (model or classifier.model()).predict(text)
+    chosen = model or classifier.model()
+    guess = chosen.predict(text)
     explicit = rule_intent not in _NOT_A_QUESTION and _span_of(rule_intent, matching_form(text)) is not None
-    if explicit and (guess.intent == rule_intent or guess.margin <= OVERRULE_MARGIN):
+    if explicit and (guess.intent == rule_intent or guess.margin <= OVERRULE_MARGIN
+                     or rule_intent not in chosen.labels):
+        # (An intent the classifier was never taught, such as task targets, is the rules' alone.)
         return rule_intent
     if not explicit and guess.margin < GUESS_MARGIN:
         return rule_intent
