@@ -206,7 +206,11 @@ def _on_turn(run: _Run, turn: Turn) -> None:
         state.person = merge(state.person, person_facts)
 
     asks = list(turn.asks)
-    if turn.follow_up and state.topics and not turn.explicit:
+    opened = state.open
+    if opened is not None and opened.kind == "place" and place_changed and not turn.explicit:
+        # The place we asked for, perhaps as "那五河呢": the questions that waited for it.
+        asks = [opened.topic, *opened.asks]
+    elif turn.follow_up and state.topics and not turn.explicit:
         # "那滕州呢", "我妈呢": the previous questions again, for the new place or person.
         asks = _again(state.topics, person_facts, place_changed)
     if not asks:
@@ -386,6 +390,8 @@ def _on_choice(run: _Run, raw: str) -> None:
         return
     topic = state.topic or "amount"
     if kind == "category":
+        # A category narrows an amount, whatever was asked last (a deadline does not change with it).
+        topic = topic if topic in ("eligibility", "benefit_start") else "amount"
         if value == "none":
             state.person = merge(state.person, {"ordinary": CHOSEN, "categories": []})
         elif pack.category(value) is not None:

@@ -165,7 +165,7 @@ def found_text(result: Any, number: str) -> str:
 
     if result.enrolled:
         lines = [
-            f"{masked} {result.name}：已参加{result.year}年度城乡居民医保。",
+            f"{masked} {result.name}：已参保缴费，已参加{result.year}年度城乡居民医保。",
             f"缴费日期：{render.day(result.paid_on)}，金额 {render.money(result.amount)} 元。",
         ]
         if result.benefit_start:

@@ -163,11 +163,10 @@ def amount(answer: Any, pack: Any, who: str | None, note: str | None, verdict: s
     else:
         main = f"{head}：个人缴纳 {personal} 元。"
     lines = [verdict, note, main]
-    # The engine's explanation restates the figure; keep only its other sentences.
-    figures = [personal] + ([money(j["subsidy"])] if j.get("subsidy") else [])
-    restated = re.compile("|".join(rf"(?<![0-9.]){re.escape(f)}\s*元" for f in figures))
+    # The engine's first sentence restates the figure under the place and year; keep the others.
+    engine_head = f"{pack.locality.name_zh}{j.get('coverage_year')}年度："
     room = MAX_LINES - len([x for x in lines if x])
-    lines += [ln for ln in explanation_lines(answer, room + 1) if not restated.search(ln)][:room]
+    lines += [ln for ln in explanation_lines(answer, room + 1) if not ln.startswith(engine_head)][:room]
     general = frozenset({pack.financing.personal.locator}) if getattr(pack, "financing", None) else frozenset()
     return compose(lines, source_line(answer, general))
 

@@ -210,8 +210,8 @@ def benefit_start(ctx: Ctx) -> Answered:
                                     engine.deadline(pack, who, pack.dates.collection.end))
         if pack.dates.late is None:
             # The document is silent on late payment: asking the month would lead nowhere.
-            return Answered([Reply(render.add_line(text, render.contact_line(pack)),
-                                   _rows(follow_ups("contact", "deadline")))])
+            text = render.add_line(render.add_line(text, render.contact_line(pack)), render.benefit_period_line(pack))
+            return Answered([Reply(text, _rows(follow_ups("contact", "deadline")))])
         return Answered([Reply(text + "\n请问是什么时候缴的？", _rows(_month_choices(pack), 3))],
                         OpenQuestion("paid", "benefit_start"))
     ans = engine.benefit_start(pack, who, ctx.today)

@@ -49,11 +49,13 @@ _SPECIAL_LATE = (
 )
 # A break in employee insurance: "职工医保断了一个月" (桃园's cross-system rule counts its months).
 _BREAK = re.compile(r"(?:断|停|中断|断交|停交|断缴|没交)了?\s*(\d{1,2}|半)\s*(?:多)?\s*个?\s*(?:多)?月")
+_BEFORE = re.compile(r"没过(?:元旦|新年|年)|元旦(?:前|以前|之前)")
 _JUST_BROKE = re.compile(r"(?:上个月|这个月|刚)(?:刚)?(?:断|停)")
 # Newly recognised for aid: "12月份评上低保了", "被认定为监测户".
 _RECOGNISED = re.compile(r"评上|评为|认定(?:为|成)?|纳入|批下来|办下来|定成")
 # A message that may ask about several people: two categories, or several ages ("分别", "各", "一家").
 _SEVERAL = re.compile(r"分别|各交|各自|各是|都交多少|一家|全家|家里.{0,3}口人|老两口|(?:\d{1,3}).*(?:\d{1,3})")
+_EACH = re.compile(r"分别|各(?:交|自|是|要)")
 # A place the speaker says they are from: "俺是河南的", "老家是山东的".
 _FROM = re.compile(r"(?:我|俺|咱)(?:们)?(?:是|老家是|老家在|户口是)([\u4e00-\u9fff]{2,4}?)(?:的|人|省|市)")
 _PERSON_SLOTS = (
@@ -128,6 +130,8 @@ def _facts(slots: Any, text: str) -> dict[str, Any]:
         facts["event_on"] = _iso(event)
     died = slots.get("died_on")
     if died:
+        if _BEFORE.search(text) and (died.month, died.day) == (1, 1):
+            died = died - dt.timedelta(days=1)  # "没过元旦就走了": the day before New Year at the latest
         facts["died_on"] = _iso(died)
     if facts.get("refund_reason") == "employee_insurance":
         facts["employee_insured"] = True  # the words that name the reason say the person has it
@@ -185,7 +189,8 @@ def _alternatives(text: str) -> tuple[dict[str, Any], ...]:
         if relation:
             facts["relation"] = relation
         separate = bool(people) and (clause.endswith("呢") or clause.startswith("那") or age is not None
-                                     or (relation and relation != people[-1].get("relation")))
+                                     or (relation and relation != people[-1].get("relation"))
+                                     or (bool(said) and _EACH.search(text) is not None))
         if separate or not people:
             people.append(facts)
         else:
