@@ -318,7 +318,8 @@ def _answer(run: _Run, asks: list[str]) -> None:
         if answer is None:
             continue
         got = answer(topics.Ctx(pack, state.place, {**state.person, **run.turn_facts}, today, run.incoming.text or ""))
-        replies = [_without_repeated_note(r, run.replies) for r in got.replies]
+        replies = [_without_choice(_without_repeated_note(r, run.replies), choice_values.topic_value(topic))
+                   for r in got.replies]
         # Two questions one answer covers (新生儿 and 何时享受 for a baby): say it once.
         replies = [r for r in replies if all(r.text != e.text for e in run.replies)]
         if i == 0 and run.place_note and replies:
@@ -327,6 +328,12 @@ def _answer(run: _Run, asks: list[str]) -> None:
         state.topics.append(topic)
         if got.open is not None:
             state.open = got.open
+
+
+def _without_choice(reply: Reply, value: str) -> Reply:
+    """The reply without the choice that would ask the question it just answered."""
+    rows = tuple(row for row in (tuple(c for c in r if c.value != value) for r in reply.choices) if row)
+    return Reply(reply.text, rows)
 
 
 def _without_repeated_note(reply: Reply, earlier: list[Reply]) -> Reply:
