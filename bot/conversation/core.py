@@ -222,7 +222,7 @@ def _on_turn(run: _Run, turn: Turn) -> None:
             asks = _again(state.topics, person_facts, place_changed)
         elif intent in topics.TOPICS:
             asks = [intent]
-        elif intent == "set_place" or place_changed:
+        elif intent == "set_place" or (place_changed and intent != "unknown"):
             _confirm_place(run)
             return
         elif intent == "greeting":

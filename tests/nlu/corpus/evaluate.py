@@ -181,7 +181,17 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("sets", nargs="+", choices=sorted(SETS))
     parser.add_argument("--errors", action="store_true", help="print every misread message (dev only)")
+    parser.add_argument("--rules-only", action="store_true",
+                        help="measure the rules alone (no classifier), for the comparison in docs/nlu.md")
     args = parser.parse_args()
+    if args.rules_only:
+        from bot.nlu import intents
+
+        intents.resolve = lambda text, rule_intent, *, has_id=False, model=None: "status" if has_id else rule_intent
+        intents.EXTRA_NEEDS_MODEL = False
+        import bot.conversation.understand as understand
+
+        understand.resolve = intents.resolve
     for name in args.sets:
         report(name, evaluate(load(name)), errors=args.errors and name != "heldout")
     return 0
