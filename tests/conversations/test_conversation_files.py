@@ -4,8 +4,9 @@ These tests do not run the bot (the conversation runner does); they keep the fil
 that matches an empty or a non-answer reply tests nothing, a typo in a regex would fail at run time, a
 conversation moved between dev/ and heldout/ by hand would leak the held-out set into tuning.
 
-dev2/ is a second development set written blind later, with no held-out counterpart: it gets every
-check on shape and patterns, its names must be unique across all sets, and the seeded split leaves it alone.
+dev2/ and dev3/ are further development sets, each written blind later by another hand, with no held-out
+counterpart: they get every check on shape and patterns, their names must be unique across all sets, their
+presses are limited to offered choices, and the seeded split leaves them alone.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 SPLIT_SETS = ("dev", "heldout")  # dealt by split.py from one pool
-SETS = (*SPLIT_SETS, "dev2")  # dev2/ is development only, outside the split
+DEV_ONLY_SETS = ("dev2", "dev3")  # development only, outside the split
+SETS = (*SPLIT_SETS, *DEV_ONLY_SETS)
 PLACEHOLDERS = ("{paid_id}", "{paid_name}", "{unpaid_id}", "{unpaid_name}")
 # What the runner substitutes; values here only need to be distinct and regex-safe after escaping.
 SAMPLE_VALUES = {
@@ -67,6 +69,7 @@ def test_both_sets_exist_with_the_agreed_sizes() -> None:
     assert counts["heldout"] >= 80 and counts["dev"] >= 40, counts
     assert counts["dev"] * 2 == counts["heldout"], f"a third goes to dev: {counts}"
     assert counts["dev2"] >= 100, counts
+    assert counts["dev3"] >= 100, counts
 
 
 def test_names_are_unique_kebab_case() -> None:
@@ -79,8 +82,8 @@ def test_names_are_unique_kebab_case() -> None:
 
 def test_theme_files_hold_five_to_fifteen() -> None:
     for set_name in SETS:
-        # dev2/ has no held-out twin to share a theme with, so each of its files carries at least eight.
-        low = 8 if set_name == "dev2" else 5
+        # dev2/ and dev3/ have no held-out twin to share a theme with, so each of their files carries at least eight.
+        low = 8 if set_name in DEV_ONLY_SETS else 5
         for path in (HERE / set_name).glob("*.yaml"):
             n = len(yaml.safe_load(path.read_text(encoding="utf-8"))["conversations"])
             assert low <= n <= 15, f"{set_name}/{path.name}: {n} conversations"
@@ -151,8 +154,8 @@ def test_split_is_the_seeded_one() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_split_ignores_dev2() -> None:
-    """split.py pools dev/ and heldout/ only: dev2/ never feeds the held-out set, nor is rewritten by it."""
+def test_split_ignores_dev_only_sets() -> None:
+    """split.py pools dev/ and heldout/ only: dev2/ and dev3/ never feed the held-out set, nor are rewritten by it."""
     spec = importlib.util.spec_from_file_location("conversation_split", HERE / "split.py")
     assert spec and spec.loader
     split = importlib.util.module_from_spec(spec)
@@ -161,8 +164,9 @@ def test_split_ignores_dev2() -> None:
     planned = split.planned_files()
     assert {p.parent.name for p in planned} == set(SPLIT_SETS), sorted({p.parent.name for p in planned})
     pooled = {n for theme in split.load_themes().values() for n in theme.blocks}
-    dev2 = {c["name"] for s, _, c in ALL if s == "dev2"}
-    assert not pooled & dev2, sorted(pooled & dev2)
+    dev_only = {c["name"] for s, _, c in ALL if s in DEV_ONLY_SETS}
+    assert dev_only, "the development-only sets are loaded"
+    assert not pooled & dev_only, sorted(pooled & dev_only)
 
 
 # Choices a reply can offer, as the product rules imply: places, categories, 普通居民, and three topics.
@@ -172,8 +176,10 @@ PRESSABLE = (
 )
 
 
-def test_dev2_presses_only_offered_choices_and_few() -> None:
-    turns = [t for s, _, c in ALL if s == "dev2" for t in c["turns"]]
+@pytest.mark.parametrize("set_name", DEV_ONLY_SETS)
+def test_dev_only_presses_only_offered_choices_and_few(set_name: str) -> None:
+    turns = [t for s, _, c in ALL if s == set_name for t in c["turns"]]
+    assert turns, f"{set_name}/ holds no turns"
     presses = [t["press"] for t in turns if "press" in t]
     unknown = sorted({p for p in presses if p not in PRESSABLE})
     assert not unknown, f"press labels no reply is meant to offer: {unknown}"
