@@ -32,6 +32,9 @@ ASK_ID = "请发送参保人的身份证号和姓名，例如：身份证号 张
 # Digit runs that look like an attempt at an ID number (wrong lengths too, so we can say what is wrong).
 _ID_ATTEMPT = re.compile(r"[0-9][0-9 \-]{12,24}[0-9Xx]")
 _NAME = re.compile(r"[\u4e00-\u9fff·]{2,12}")
+# The Chinese run right before an ID number (and a 身份证 label): the name, once the verbs are off.
+_BEFORE_ID = re.compile(r"([\u4e00-\u9fff·]{2,10})\s*(?:的)?\s*(?:身份证(?:号码|号)?(?:是)?)?\s*[:：]?\s*$")
+_LEADING_WORDS = re.compile(r"^(?:(?:帮|给)?(?:俺|我|咱)?(?:查询|查查|查一下|查下|查|看看|看一下|问问|问一下|一下|俺|我|的|家|娘|妈|爹|爸|老伴)+)")
 # "她叫王建军", "名字是李四", "姓名：张三": a name said with its label, anywhere in the message.
 _LABELLED = re.compile(r"(?:叫|名字是|名字叫|姓名是|姓名[:：]?)\s*([\u4e00-\u9fff·]{2,4}?)(?=[\s,，。:：]|身份证|$|[0-9])")
 _NOT_NAME = re.compile(
@@ -60,6 +63,13 @@ def name_in(text: str, id_raw: str | None, nlu_name: str | None = None) -> str |
     labelled = _LABELLED.search(text)
     if labelled:
         return labelled.group(1)
+    if id_raw and id_raw in text:
+        # "王秀兰 3403…", "帮俺查一下王建军身份证3403…": the name typed right before the number.
+        before = _BEFORE_ID.search(text[: text.index(id_raw)])
+        if before:
+            run = _LEADING_WORDS.sub("", before.group(1))
+            if 2 <= len(run) <= 4:
+                return run
     rest = text.replace(id_raw, " ") if id_raw else text
     rest = _NOT_NAME.sub(" ", rest)
     names = [n.strip("·") for n in _NAME.findall(rest) if 2 <= len(n.strip("·")) <= 12]

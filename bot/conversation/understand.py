@@ -56,6 +56,10 @@ _RECOGNISED = re.compile(r"评上|评为|认定(?:为|成)?|纳入|批下来|办
 # A message that may ask about several people: two categories, or several ages ("分别", "各", "一家").
 _SEVERAL = re.compile(r"分别|各交|各自|各是|都交多少|一家|全家|家里.{0,3}口人|老两口|(?:\d{1,3}).*(?:\d{1,3})")
 _EACH = re.compile(r"分别|各(?:交|自|是|要)")
+# The resident corrects what they said: "哦不对 他六十八", "不是五河 是桃园", "说错了".
+_CORRECTING = re.compile(r"不对|说错|记错|搞错|弄错|打错|写错|不是.{1,8}是")
+# A place named only to be denied ("不是五河 是桃园"): taken out before reading the message.
+_DENIED_PLACE = re.compile(r"不是([\u4e00-\u9fff]{2,8}?)(?=[\s，,。]|是|而是|$)")
 # A place the speaker says they are from: "俺是河南的", "老家是山东的".
 _FROM = re.compile(r"(?:我|俺|咱)(?:们)?(?:是|老家是|老家在|户口是)([\u4e00-\u9fff]{2,4}?)(?:的|人|省|市)")
 _PERSON_SLOTS = (
@@ -202,8 +206,20 @@ def _alternatives(text: str) -> tuple[dict[str, Any], ...]:
     return tuple(people) if several else ()
 
 
+def _without_denied_places(text: str) -> str:
+    """ "不是五河 是桃园": the denied place is not the one asked about (a denied category stays: 不是低保)."""
+    from bot.nlu import parse_place
+
+    for m in reversed(list(_DENIED_PLACE.finditer(text))):
+        if parse_place(m.group(1)) is not None:
+            text = text[: m.start()] + " " + text[m.end() :]
+    return text
+
+
 @functools.lru_cache(maxsize=4096)
 def _read(text: str, today: dt.date) -> Turn:
+    if "不是" in text:
+        text = _without_denied_places(text)
     parsed = parse(text)
     slots = parsed.slots
     norm = parsed.text
@@ -211,8 +227,9 @@ def _read(text: str, today: dt.date) -> Turn:
     found = asks(norm, intent)
     questions = tuple(a.intent for a in found if a.intent in QUESTIONS)
     facts = _facts(slots, norm)
-    follow_up = bool(_FOLLOW_UP.search(norm))
-    bare = _BARE_AGE.search(norm) if follow_up and "age" not in facts else None
+    follow_up = bool(_FOLLOW_UP.search(norm)) or bool(_CORRECTING.search(norm))
+    short = len(norm.replace(" ", "")) <= 8
+    bare = _BARE_AGE.search(norm) if (follow_up or short) and "age" not in facts and "amount_stated" not in facts else None
     if bare and 1 <= int(bare.group(1)) <= 110:
         facts["age"] = int(bare.group(1))
     locality = slots.get("locality") if slots.get("place_named") else None

@@ -247,8 +247,15 @@ class Ask:
     explicit: bool  # a question word asked it (not only a fact such as a category)
 
 
+# Where a question usually ends in voice input typed with no pause at all ("交多少钱啥时候截止手机上能交不"):
+# after these words a new clause may begin.
+_ENDERS = re.compile(r"(?:多少钱|几个钱|多钱|多少|吗|么|不|没有|咋办|咋弄|怎么办|行不行|中不中|可以不|截止|到期|来得及|赶趟)(?=[\u4e00-\u9fff]{3})")
+_RUN_ON = 12  # characters: a piece this long with no pause may hold several questions
+
+
 def clauses(text: str) -> list[tuple[int, str]]:
-    """(start, clause) pieces of a normalised message."""
+    """(start, clause) pieces of a normalised message: split at pauses and announcing words, and a long
+    piece with no pause also after the words questions end with."""
     out: list[tuple[int, str]] = []
     pos = 0
     for m in _CLAUSE_BREAK.finditer(text):
@@ -257,7 +264,17 @@ def clauses(text: str) -> list[tuple[int, str]]:
         pos = max(pos, m.end())
     if pos < len(text):
         out.append((pos, text[pos:]))
-    return out
+    split: list[tuple[int, str]] = []
+    for start, piece in out:
+        if len(piece) < _RUN_ON:
+            split.append((start, piece))
+            continue
+        at = 0
+        for m in _ENDERS.finditer(piece):
+            split.append((start + at, piece[at : m.end()]))
+            at = m.end()
+        split.append((start + at, piece[at:]))
+    return [(s, p) for s, p in split if p]
 
 
 def _explicit(form: str) -> tuple[str, float, int, int] | None:
