@@ -206,11 +206,13 @@ def _on_turn(run: _Run, turn: Turn) -> None:
         state.person = merge(state.person, person_facts)
 
     asks = list(turn.asks)
+    if run.turn_facts.get("financing") and "amount" not in asks and asks and not turn.follow_up:
+        asks = ["amount", *asks]  # "政府给补多少": the financing line is part of the amount answer
     opened = state.open
     if opened is not None and opened.kind == "place" and place_changed and not turn.explicit:
         # The place we asked for, perhaps as "那五河呢": the questions that waited for it.
         asks = [opened.topic, *opened.asks]
-    elif turn.follow_up and state.topics and not turn.explicit:
+    elif state.topics and not turn.explicit and (turn.follow_up or (person_facts and _short(turn.text))):
         # "那滕州呢", "我妈呢": the previous questions again, for the new place or person.
         asks = _again(state.topics, person_facts, place_changed)
     if not asks:
@@ -291,6 +293,11 @@ def _again(previous: list[str], facts: dict[str, Any], place_changed: bool) -> l
     touched = set().union(*(_CHANGES.get(k, frozenset()) for k in facts))
     kept = [t for t in previous if t in touched]
     return kept or list(previous)
+
+
+def _short(text: str) -> bool:
+    """A message of a few characters ("监测户", "六十八", "普通的") after an answer is a follow-up."""
+    return len(text.replace(" ", "")) <= 8
 
 
 def _confirm_place(run: _Run) -> None:

@@ -36,6 +36,11 @@ def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         merged.pop("categories", None)
     if new.get("newborn") is False:
         merged.pop("newborn", None)
+    # A new payment date or month replaces the other ("五月份交的" then "那要是八月份交的呢").
+    if "month" in new:
+        merged.pop("paid_on", None)
+    if "paid_on" in new:
+        merged.pop("month", None)
     merged.update(new)
     if merged.get("categories") and merged.get("not_categories"):
         merged["not_categories"] = [c for c in merged["not_categories"] if c not in merged["categories"]]

@@ -119,7 +119,10 @@ def amount(ctx: Ctx) -> Answered:
     note = ctx.note(collection=True)
     if not knows_who(facts):
         return _amount_table(ctx, day, note)
-    possible = ages(facts, day)
+    if facts.get("newborn") and facts.get("birth_year") and not facts.get("birth_date"):
+        # A baby's amount depends only on the year of birth (五河: born 2023 pays 350 then 380).
+        facts = {**facts, "birth_date": dt.date(int(facts["birth_year"]), 7, 1).isoformat()}
+    possible = ages(facts, day) if not facts.get("newborn") else [None]
     answers = [(age, engine.amount(ctx.pack, person(facts, age=age), day)) for age in possible]
     if len(answers) > 1 and render.same_amount(answers[0][1], answers[1][1]):
         answers = answers[1:]

@@ -46,7 +46,12 @@ _SPECIAL_LATE = (
     ("veteran", re.compile(r"退伍|退役|复员|转业|部队.{0,4}回来|当兵.{0,4}回来|随军")),
     ("released", re.compile(r"刑满|出狱|监狱.{0,4}出来|劳改.{0,4}回来|放出来")),
     ("mental", re.compile(r"精神(?:障碍|病|分裂)")),
+    ("new_aid", re.compile(r"退捕渔民|退捕")),
 )
+# "今年生的", "去年生的孩子": a baby's birth year.
+_THIS_YEAR_BABY = re.compile(r"(?:今年|去年)(?:刚)?(?:出生|生)(?:的)?")
+# Leaving a job ends employee insurance: "九月份辞职了" starts a break (in months to today).
+_QUIT = re.compile(r"(?:(\d{1,2})\s*月份?)?(?:辞职|离职|失业|下岗|不干了|厂子倒闭|被辞)")
 # A break in employee insurance: "职工医保断了一个月" (桃园's cross-system rule counts its months).
 _BREAK = re.compile(r"(?:断|停|中断|断交|停交|断缴|没交)了?\s*(\d{1,2}|半)\s*(?:多)?\s*个?\s*(?:多)?月")
 _BEFORE = re.compile(r"没过(?:元旦|新年|年)|元旦(?:前|以前|之前)")
@@ -60,6 +65,19 @@ _EACH = re.compile(r"分别|各(?:交|自|是|要)")
 _CORRECTING = re.compile(r"不对|说错|记错|搞错|弄错|打错|写错|不是.{1,8}是")
 # A place named only to be denied ("不是五河 是桃园"): taken out before reading the message.
 _DENIED_PLACE = re.compile(r"不是([\u4e00-\u9fff]{2,8}?)(?=[\s，,。]|是|而是|$)")
+# Where someone is registered or comes from: 户口在河北, 老家是山东的 (a format string for the name).
+_HOME_OF = r"(?:户口|户籍|老家)(?:是|在)?{0}"
+# "是河南的" alone may be where one lives (俺是北京的 = I ask about Beijing); it is a home elsewhere only
+# beside a covered place or with words of registration (户口没迁过来).
+_FROM_OF = r"(?:是|来自|从){0}(?:的|人|嫁|娶|来)"
+_REGISTRATION = re.compile(r"户口|户籍|迁|嫁过来|娶过来")
+
+
+def _is_home(place: str, text: str, locality: str | None) -> bool:
+    name = re.escape(place)
+    if re.search(_HOME_OF.format(name), text):
+        return True
+    return bool(re.search(_FROM_OF.format(name), text)) and (locality is not None or bool(_REGISTRATION.search(text)))
 # A place the speaker says they are from: "俺是河南的", "老家是山东的".
 _FROM = re.compile(r"(?:我|俺|咱)(?:们)?(?:是|老家是|老家在|户口是)([\u4e00-\u9fff]{2,4}?)(?:的|人|省|市)")
 _PERSON_SLOTS = (
@@ -115,15 +133,27 @@ def _facts(slots: Any, text: str) -> dict[str, Any]:
         facts["paid_on"] = _iso(paid)
     if _ON_TIME.search(text) and not facts.get("paid_on"):
         facts["paid_on"] = ON_TIME
+    if _THIS_YEAR_BABY.search(text) and facts.get("newborn") is not False:
+        facts.setdefault("birth_year", clock.today().year if "今年" in text else clock.today().year - 1)
+        facts["newborn"] = True
     for reason, pattern in _SPECIAL_LATE:
         if pattern.search(text):
             facts["special_late_reason"] = reason
             break
     brk = _BREAK.search(text)
+    quit_ = _QUIT.search(text)
     months = (0 if brk.group(1) == "半" else int(brk.group(1))) if brk else (1 if _JUST_BROKE.search(text) else None)
+    if "半年" in text and ("断" in text or "停" in text):
+        months = 6
+    if months is None and quit_ and quit_.group(1) and 1 <= int(quit_.group(1)) <= 12:
+        months = (clock.today().month - int(quit_.group(1))) % 12
+    if quit_:
+        facts.pop("employee_insured", None)  # they had it; they do not any more
+        if facts.get("refund_reason") == "employee_insurance":
+            facts.pop("refund_reason")
     if months is not None:
         facts["coverage_break_months"] = months
-        if "职工" in text or "单位" in text or "厂" in text:
+        if "职工" in text or "单位" in text or "厂" in text or quit_:
             facts["special_late_reason"] = "cross_system"
     if _RECOGNISED.search(text) and (slots.get("categories") or facts.get("newly_recognised")):
         facts["newly_recognised"] = True
@@ -146,6 +176,9 @@ def _facts(slots: Any, text: str) -> dict[str, Any]:
         facts["ordinary"] = True
     if _FINANCING.search(text):
         facts["financing"] = True
+    if facts.get("ordinary") and len(text.replace(" ", "")) <= 8:
+        # "就是普通的" answering the narrowing question: as if the 普通居民 choice were pressed.
+        facts["ordinary"] = "chosen"
     late = _NEWBORN_LATE.search(text)
     # A baby is said in words, or a late-enrolment phrase that only a baby's rule has (过了90天).
     if late and (facts.get("newborn") or "90" in late.group(0) or "九十" in late.group(0)):
@@ -233,6 +266,11 @@ def _read(text: str, today: dt.date) -> Turn:
     if bare and 1 <= int(bare.group(1)) <= 110:
         facts["age"] = int(bare.group(1))
     locality = slots.get("locality") if slots.get("place_named") else None
+    unknown = slots.get("unknown_place")
+    if unknown and _is_home(unknown, norm, locality):
+        # "俺儿媳妇是河北的 户口没迁过来": where someone is from, not the place asked about.
+        facts["hukou_elsewhere"] = True
+        unknown = None
     if locality and not facts.get("hukou_elsewhere") and _from_elsewhere(norm, locality):
         facts["hukou_elsewhere"] = True
     # Slot evidence alone ("低保户", "70岁") is not a question of its own: it is one only when there
@@ -249,7 +287,7 @@ def _read(text: str, today: dt.date) -> Turn:
         village=slots.get("village"),
         place_exact=bool(slots.get("place_exact")),
         place_matched=slots.get("place_matched"),
-        unknown_place=slots.get("unknown_place"),
+        unknown_place=unknown,
         follow_up=follow_up and not explicit,
         id_number=slots.get("id_number"),
         name=slots.get("name"),

@@ -23,6 +23,13 @@ _SPOKEN_CATEGORY = {
     "军属": "youfu",
     "烈属": "youfu",
     "双女": "two_daughters",
+    # Short spoken forms (那监测呢, 脱贫的交多少): the names residents shorten.
+    "监测": "jiance",
+    "脱贫": "tuopin",
+    "返贫": "fanpin",
+    "优抚": "youfu",
+    "独女": "one_daughter",
+    "两女": "two_daughters",
 }
 # A denial right before the word: 不是低保, 也不是五保户, 没有残疾证, 非低保, 没评上低保.
 _DENIED_BEFORE = re.compile(

@@ -109,7 +109,7 @@ _RULES: tuple[tuple[str, float, str], ...] = (
     # 2025 incentives: continuous enrolment and years without claims raise the serious-illness cap
     ("incentive", 1.25,
      r"连续.{0,8}(?:好处|奖励|激励|优惠|提高|多报)|(?:没|不)(?:有)?(?:报销|看病|用过).{0,10}(?:奖励|好处|激励|提高|多报)"
-     r"|(?:奖励|激励)(?:政策|机制)|零报销|有(?:什么|没有)?奖励|大病.{0,6}(?:额度|封顶|限额).{0,6}(?:提高|增加)"),
+     r"|零报销|大病.{0,6}(?:额度|封顶|限额).{0,6}(?:提高|增加)"),
     # collection targets (task tables): cadres ask them, residents sometimes too
     ("task", 1.3, r"任务数|目标任务|参保任务|征缴任务|筹资任务|任务(?:是|有)?多少|任务(?:分配|分解)|完成(?:多少|百分之|目标)"
      r"|户籍人口|参保率(?:要|得)?(?:到|达到)|(?:全县|全市|全镇|总共|一共).{0,4}(?:多少人|任务)"),
