@@ -32,7 +32,15 @@ from sqlalchemy import Engine
 from bot.settings import Settings
 from wechat import crypto
 from wechat.dialogue import WeChatDialogue
-from wechat.messages import MAX_BODY, BadMessage, Inbound, encrypted_envelope, inbound, parse_fields, text_reply
+from wechat.messages import (
+    MAX_BODY,
+    BadMessage,
+    Inbound,
+    encrypted_envelope,
+    inbound,
+    parse_fields,
+    text_reply,
+)
 from wechat.store import DialogueStore, OnceGuard
 
 log = logging.getLogger(__name__)
@@ -194,6 +202,10 @@ def build_app(settings: Settings, engine: Engine, *, redis: Any | None = None, a
     app[KEYS] = server
     app.router.add_get(settings.wechat_path, server.verify_url)
     app.router.add_post(settings.wechat_path, server.on_post)
+    if settings.sms_callback_key:  # replies to reminder texts (TD) arrive here too
+        from sms import replies
+
+        app.router.add_post(replies.PATH, replies.handler(settings.sms_callback_key, engine))
 
     async def on_cleanup(_: web.Application) -> None:
         await server.drain()
