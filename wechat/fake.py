@@ -62,6 +62,7 @@ class FakeWeChat:
         self.token, self.app_id, self.app_secret, self.aes_key = token, app_id, app_secret, aes_key
         self.callback_url = callback_url
         self.crypto = crypto.MessageCrypto(app_id, aes_key) if aes_key else None
+        self.reply_crypto = self.crypto  # the key replies are read with (differs in a key rotation test)
         self.sent: list[Sent] = []
         self.tokens_issued = 0
         self.valid_tokens: set[str] = set()
@@ -217,7 +218,7 @@ class FakeWeChat:
             if not crypto.signature_ok(fields.get("MsgSignature"), self.token, fields.get("TimeStamp", ""),
                                        fields.get("Nonce", ""), encrypted):
                 raise AssertionError("reply signature does not verify")
-            fields = parse_fields(self.crypto.decrypt(encrypted))
+            fields = parse_fields((self.reply_crypto or self.crypto).decrypt(encrypted))
         if fields.get("MsgType") != "text":
             raise AssertionError(f"unexpected reply type {fields.get('MsgType')!r}")
         return fields.get("Content", "")
