@@ -12,7 +12,7 @@ from bot import clock
 from bot.policy import get_pack
 from bot.registry.chats import SMS, WECHAT, Chat
 from bot.registry.ids import with_check_digit
-from bot.registry.models import ChatLink, ChatProfile, Household, Payment, Person
+from bot.registry.models import ChannelOptOut, ChatLink, ChatProfile, Household, Payment, Person
 
 
 @dataclass
@@ -75,12 +75,11 @@ def build(s: Session) -> Expect:
     link(both_tg, Chat.telegram(1005), 30)  # chosen last
     exp.where["WX-THEN-TG"] = ("telegram", "1005")
 
-    sms = household("SMS", [("139-0000-0006", False, "配偶"), ("+86 13800000006", False, "户主")])
+    household("SMS", [("139-0000-0006", False, "配偶"), ("+86 13800000006", False, "户主")])
     exp.where["SMS"] = ("sms", "13800000006")  # the head of household's number
 
-    td = household("SMS-TD", [("13800000007", False, "户主")])
-    s.add(__import__("bot.registry.models", fromlist=["ChannelOptOut"]).ChannelOptOut(
-        channel=SMS, address="13800000007", at=now, reason="replied TD"))
+    household("SMS-TD", [("13800000007", False, "户主")])
+    s.add(ChannelOptOut(channel=SMS, address="13800000007", at=now, reason="replied TD"))
     exp.where["SMS-TD"] = None
 
     paid = household("PAID", [("13800000008", True, "户主")])
