@@ -77,9 +77,10 @@ def enqueue(
         reply_markup=reply_markup, not_before=when, created_at=now, status="pending", attempts=0,
         chat_link_id=chat_link_id, household_id=household_id, coverage_year=coverage_year,
     )
-    stmt = _insert_for(session)(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    result = session.execute(stmt)
-    return result.rowcount == 1
+    stmt = (_insert_for(session)(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
+            .returning(OutboxMessage.__table__.c.id))
+    # The returned id, not rowcount: with RETURNING, PostgreSQL drivers report rowcount -1.
+    return session.execute(stmt).first() is not None
 
 
 def counts(session: Session, campaign_id: int | None = None) -> dict[str, int]:

@@ -79,13 +79,20 @@ class DbTokenStore:
         await asyncio.to_thread(self._put, token)
 
     def _put(self, token: Token) -> None:
-        from bot.registry.db import session_scope
+        from sqlalchemy.dialects import postgresql, sqlite
+
         from bot.registry.models import ApiToken
 
-        with session_scope(self.engine) as session:
-            row = session.get(ApiToken, self.name) or ApiToken(name=self.name, value="", expires_at=dt.datetime.now(dt.UTC))
-            row.value, row.expires_at = token.value, dt.datetime.fromtimestamp(token.expires_at, dt.UTC)
-            session.add(row)
+        # One upsert statement: a read-then-write transaction on SQLite fails at once ("database is
+        # locked") when another process writes meanwhile, instead of waiting for it.
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        values = {"name": self.name, "value": token.value,
+                  "expires_at": dt.datetime.fromtimestamp(token.expires_at, dt.UTC)}
+        stmt = insert(ApiToken).values(**values)
+        stmt = stmt.on_conflict_do_update(index_elements=["name"],
+                                          set_={"value": stmt.excluded.value, "expires_at": stmt.excluded.expires_at})
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
 
     @contextlib.asynccontextmanager
     async def lock(self) -> AsyncIterator[None]:

@@ -73,11 +73,18 @@ def remember_place(chat: Chat | int, locality_id: str, area_name: str | None = N
 
 
 def seen(chat: Chat, *, engine: Engine | None = None) -> None:
-    """The resident just wrote: WeChat allows 客服消息 to them for 48 hours from now."""
+    """The resident just wrote: WeChat allows 客服消息 to them for 48 hours from now.
+
+    One upsert statement, as it runs for every message: on SQLite a read-then-write transaction
+    fails at once when another writer is active, where a single write waits its turn."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     with session_scope(engine) as session:
-        profile = _profile(session, chat)
-        profile.last_seen_at = clock.now()
-        session.add(profile)
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        now = clock.now()
+        stmt = insert(ChatProfile).values(**chat.columns(), updated_at=now, last_seen_at=now)
+        session.execute(stmt.on_conflict_do_update(index_elements=["channel", "address"],
+                                                   set_={"last_seen_at": stmt.excluded.last_seen_at}))
 
 
 def last_seen(chat: Chat, *, engine: Engine | None = None) -> object | None:

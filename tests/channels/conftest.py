@@ -3,13 +3,16 @@ pointing at them, and a pinned clock inside 五河's collection period."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 
 from bot import clock
 from bot.fakeapi import FakeBotAPI
@@ -23,20 +26,43 @@ BOT_TOKEN = "123456:TEST-channels"
 WX = dict(token="chan-token", app_id="wxchannels0000001", app_secret="chan-secret")
 
 
-@pytest.fixture()
-def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'channels.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
-    eng = db.get_engine(url)
-    db.ensure_schema(eng)
-    with db.session_scope(eng) as session:
-        db.seed_localities(session)
-    clock.set_now(DAYTIME)
-    yield eng
-    clock.set_now(None)
-    eng.dispose()
-    get_settings.cache_clear()
+@contextmanager
+def database(kind: str, tmp_path: Path) -> Iterator[str]:
+    """A database URL: a SQLite file, or a new PostgreSQL database (dropped afterwards)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'channels.db'}"
+        return
+    base = os.environ.get("DATABASE_URL_PG")
+    if not base:
+        pytest.skip("DATABASE_URL_PG not set: PostgreSQL tests need a server (scripts/test.sh starts one)")
+    name = f"yibao_channels_{uuid.uuid4().hex[:10]}"
+    admin = db.get_engine(base).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    with database(request.param, tmp_path) as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+        eng = db.get_engine(url)
+        db.ensure_schema(eng)
+        with db.session_scope(eng) as session:
+            db.seed_localities(session)
+        clock.set_now(DAYTIME)
+        try:
+            yield eng
+        finally:
+            clock.set_now(None)
+            eng.dispose()
+            get_settings.cache_clear()
 
 
 @pytest.fixture()

@@ -105,7 +105,7 @@ async def test_scheduler_process_delivers_a_wave_once_across_channels(engine, fa
         campaigns.run_due(s, "wuhe")
         s.commit()
     fakes["wechat"].unfollowed.add("o-unfollowed")
-    env = process_env({**fakes["env"], "DATABASE_URL": str(engine.url), "YIBAO_TODAY": "2023-12-24"})
+    env = process_env({**fakes["env"], "DATABASE_URL": engine.url.render_as_string(hide_password=False), "YIBAO_TODAY": "2023-12-24"})
     log = tmp_path / "scheduler.log"
     proc = yibao("scheduler", env=env, log=log)
 
