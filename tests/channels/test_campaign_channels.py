@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from world import build as build_world  # noqa: E402
+from channel_world import build as build_world  # noqa: E402
 
 from bot.registry.models import ChatLink  # noqa: E402
 from bot.settings import get_settings  # noqa: E402
