@@ -17,9 +17,9 @@ from sqlmodel import Session, func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bot"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from channel_world import build as build_world  # noqa: E402
 from e2e_support import free_port, stop, yibao  # noqa: E402
 from test_campaign_channels import received  # noqa: E402
-from channel_world import build as build_world  # noqa: E402
 
 from bot.registry.models import ChatLink  # noqa: E402
 from scheduler import campaigns  # noqa: E402
