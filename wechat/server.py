@@ -46,6 +46,7 @@ from wechat.store import DialogueStore, OnceGuard
 log = logging.getLogger(__name__)
 
 SUCCESS = "success"  # WeChat's "received, no reply"
+SORRY = "抱歉，系统暂时出了点问题，请稍后再发一次。"
 RETRY_WINDOW_SECONDS = 120  # WeChat retries three times within 15 s; remember MsgIds a while longer
 FOLLOW_UP_DELAY = 0.3  # 客服 messages after a passive reply wait this long, so they arrive after it
 KEYS: web.AppKey[Any] = web.AppKey("wechat", object)
@@ -156,7 +157,11 @@ class CallbackServer:
                      self.settings.wechat_reply_budget_seconds)
             self._spawn(self._send_later(msg.from_user, task, delay=0.0))
             return None
-        messages = task.result()
+        try:
+            messages = task.result()
+        except Exception:  # noqa: BLE001 - the resident gets one line, the operators the traceback
+            log.exception("wechat: the dialogue failed")
+            return SORRY
         if not messages:
             return None
         if len(messages) > 1:

@@ -133,3 +133,16 @@ async def test_unfollow_ends_subscriptions_and_voice_is_read(start_wechat) -> No
     with Session(w.engine) as s:
         link = s.exec(select(ChatLink).where(ChatLink.address == "o-frank")).one()
         assert not link.active and link.ended_at is not None
+
+
+async def test_a_failing_dialogue_answers_one_chinese_line(start_wechat, monkeypatch) -> None:  # noqa: ANN001
+    from wechat.server import SORRY
+
+    w = await start_wechat()
+
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("wechat.dialogue.handle", broken)
+    pushed = await w.fake.push_text("o-gina", "五河县交多少钱")
+    assert (pushed.status, pushed.reply) == (200, SORRY)
