@@ -170,11 +170,8 @@ def _prepare_data(engine: Any, out: TextIO) -> None:
     with Session(engine) as session:
         if session.exec(select(Person.id).limit(1)).first() is not None:
             return
-    try:
-        from bot.registry import demo
-    except ImportError:
-        out.write("（演示数据模块尚未就绪，参保查询暂无数据。）\n")
-        return
+    from bot.registry import demo
+
     samples: list[tuple[str, str, bool]] = []
     with Session(engine, expire_on_commit=False) as session:
         for loc in _known_localities():

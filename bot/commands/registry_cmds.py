@@ -15,14 +15,11 @@ import typer
 
 
 def _category_names(locality_id: str | None, codes: tuple[str, ...]) -> list[str]:
-    names = []
-    try:
-        from bot.policy import get_pack, vocabulary
+    from bot.policy import get_pack, vocabulary
 
-        pack = get_pack(locality_id) if locality_id else None
-        vocab = vocabulary()
-    except ImportError:  # pragma: no cover - policy is part of the package
-        return list(codes)
+    names = []
+    pack = get_pack(locality_id) if locality_id else None
+    vocab = vocabulary()
     for code in codes:
         cat = pack.category(code) if pack is not None else None
         names.append(cat.name_zh if cat is not None else (vocab[code].name_zh if code in vocab else code))

@@ -17,6 +17,7 @@ The rules of the dialogue:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 from dataclasses import dataclass, field
@@ -158,16 +159,16 @@ def _on_text(run: _Run, text: str) -> None:
             run.say(Reply(menus.PRIVATE_ONLY))
             return
         turn = read(stripped)
-        run.say(*lookup.on_id(state, raw_id, stripped, turn.name, run.deps))
+        _after_lookup(run, lookup.on_id(state, raw_id, stripped, turn.name, run.deps), turn)
         return
     if command is not None:
         run.say(menus.not_understood(state.locality))
         return
 
     if state.open is not None and state.open.kind == "name" and state.lookup_id:
-        replies = lookup.on_name(state, stripped, run.deps)
-        if replies is not None:
-            run.say(*replies)
+        looked = lookup.on_name(state, stripped, run.deps)
+        if looked is not None:
+            _after_lookup(run, looked, None)
             return
         turn = read(stripped)
         if not turn.asks and turn.intent in ("unknown", "status"):
@@ -207,7 +208,11 @@ def _on_turn(run: _Run, turn: Turn) -> None:
         state.person = merge(state.person, person_facts)
 
     asks = list(turn.asks)
-    if turn.follow_up and state.topics and not turn.explicit:
+    opened = state.open
+    if opened is not None and opened.kind == "place" and place_changed and not turn.explicit:
+        # The place we asked for, perhaps as "那五河呢": the questions that waited for it.
+        asks = [opened.topic, *opened.asks]
+    elif turn.follow_up and state.topics and not turn.explicit:
         # "那滕州呢", "我妈呢": the previous questions again, for the new place or person.
         asks = _again(state.topics, person_facts, place_changed)
     if not asks:
@@ -246,12 +251,13 @@ def _on_turn(run: _Run, turn: Turn) -> None:
     _answer(run, asks)
 
 
-def _answer_each(run: _Run, asks: list[str], groups: tuple[tuple[str, ...], ...]) -> None:
-    """Amounts asked for several categories one after the other: one answer per category, then the
-    other questions; the last category asked about stays the person's."""
+def _answer_each(run: _Run, asks: list[str], people: tuple[dict[str, Any], ...]) -> None:
+    """Amounts asked for several people in one message: one answer each, then the other questions; the
+    last person asked about stays the dialogue's person."""
     state = run.state
-    for group in groups:
-        state.person = merge(state.person, {"categories": list(group)})
+    base = {k: v for k, v in state.person.items() if k not in ("categories", "age", "birth_year", "relation")}
+    for facts in people:
+        state.person = {**base, **facts}
         _answer(run, ["amount"])
     rest = [a for a in asks if a != "amount"]
     if rest:
@@ -313,14 +319,23 @@ def _answer(run: _Run, asks: list[str]) -> None:
         answer = topics.TOPICS.get(topic)
         if answer is None:
             continue
-        got = answer(topics.Ctx(pack, state.place, {**state.person, **run.turn_facts}, today))
-        replies = [_without_repeated_note(r, run.replies) for r in got.replies]
+        got = answer(topics.Ctx(pack, state.place, {**state.person, **run.turn_facts}, today, run.incoming.text or ""))
+        replies = [_without_choice(_without_repeated_note(r, run.replies), choice_values.topic_value(topic))
+                   for r in got.replies]
+        # Two questions one answer covers (新生儿 and 何时享受 for a baby): say it once.
+        replies = [r for r in replies if all(r.text != e.text for e in run.replies)]
         if i == 0 and run.place_note and replies:
             replies[0] = Reply(f"{run.place_note}\n{replies[0].text}", replies[0].choices)
         run.say(*replies)
         state.topics.append(topic)
         if got.open is not None:
             state.open = got.open
+
+
+def _without_choice(reply: Reply, value: str) -> Reply:
+    """The reply without the choice that would ask the question it just answered."""
+    rows = tuple(row for row in (tuple(c for c in r if c.value != value) for r in reply.choices) if row)
+    return Reply(reply.text, rows)
 
 
 def _without_repeated_note(reply: Reply, earlier: list[Reply]) -> Reply:
@@ -384,6 +399,8 @@ def _on_choice(run: _Run, raw: str) -> None:
         return
     topic = state.topic or "amount"
     if kind == "category":
+        # A category narrows an amount, whatever was asked last (a deadline does not change with it).
+        topic = topic if topic in ("eligibility", "benefit_start") else "amount"
         if value == "none":
             state.person = merge(state.person, {"ordinary": CHOSEN, "categories": []})
         elif pack.category(value) is not None:
@@ -427,6 +444,37 @@ def _month_choice(pack: object, value: str) -> str | None:
 
 
 # ---------------------------------------------------------------------------- status and reminders
+
+
+def _after_lookup(run: _Run, looked: lookup.Looked, turn: Turn | None) -> None:
+    """Say the status, then carry on about the person found: their place becomes the dialogue's and
+    what the registry knows of them (categories, migrant, payment, birth year) their facts, under
+    what the message itself says; the message's other questions are answered for them."""
+    run.say(*looked.replies)
+    result = looked.found
+    if result is None:
+        return
+    state = run.state
+    if result.locality_id and places.pack_for(result.locality_id) is not None:
+        _set_place(run, result.locality_id)
+    known: dict[str, Any] = {"relation": "looked_up"}
+    if result.categories:
+        known["categories"] = list(result.categories)
+    if result.migrant:
+        known["migrant"] = True
+    if result.enrolled and result.paid_on:
+        known["paid_on"] = result.paid_on.isoformat()
+    if looked.number:
+        from bot.registry import ids
+
+        with contextlib.suppress(ValueError):  # a 15-digit or odd number: no birth year, nothing else lost
+            known["birth_year"] = ids.birth_date(looked.number).year
+    said = {k: v for k, v in (turn.facts if turn else {}).items() if k not in TURN_KEYS}
+    state.person = merge(known, said)
+    state.topics = ["status"]
+    rest = [a for a in (turn.asks if turn else ()) if a in topics.TOPICS]
+    if rest:
+        _answer(run, rest)
 
 
 def _ask_id(run: _Run) -> None:

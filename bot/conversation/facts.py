@@ -18,14 +18,19 @@ _WHO = ("categories", "not_categories", "ordinary", "age", "birth_year", "birth_
 
 def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """The person after this message: a new relation means a new person; otherwise the message's facts
-    replace the ones they restate and the rest carry over."""
+    replace the ones they restate ("也是…" adds categories instead) and the rest carry over."""
+    new = dict(new)
     relation = new.get("relation")
     if relation and relation != old.get("relation"):
-        return dict(new)
+        new.pop("also", None)
+        return new
     merged = dict(old)
     if any(k in new for k in ("age", "birth_year", "birth_date")):
         for k in ("age", "birth_year", "birth_date"):
             merged.pop(k, None)
+    also = new.pop("also", False) if "also" in new else False
+    if also and new.get("categories"):
+        new = {**new, "categories": list(dict.fromkeys([*(merged.get("categories") or []), *new["categories"]]))}
     if "categories" in new or new.get("ordinary"):
         merged.pop("ordinary", None)
         merged.pop("categories", None)
@@ -37,6 +42,7 @@ def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+ON_TIME = "ontime"  # paid_on when the resident says they paid within the collection period
 CHOSEN = "chosen"  # the value of `ordinary` when the resident picked "普通居民" among the choices
 
 
@@ -82,7 +88,7 @@ def person(facts: dict[str, Any], *, age: int | None = None) -> Person:
     categories = [c for c in facts.get("categories") or () if c not in (facts.get("not_categories") or ())]
     newborn = bool(facts.get("newborn"))
     birth = _date(facts.get("birth_date"))
-    special = "new_aid" if facts.get("newly_recognised") and categories else None
+    special = facts.get("special_late_reason") or ("new_aid" if facts.get("newly_recognised") and categories else None)
     return Person(
         categories=tuple(categories),
         birth_date=birth if newborn else None,
@@ -94,10 +100,14 @@ def person(facts: dict[str, Any], *, age: int | None = None) -> Person:
         residence_permit=bool(facts.get("residence_permit")),
         employee_insured=bool(facts.get("employee_insured")),
         special_late_reason=special,
+        coverage_break_months=facts.get("coverage_break_months"),
     )
 
 
-def paid_on(facts: dict[str, Any]) -> dt.date | None:
+def paid_on(facts: dict[str, Any], pack: Any = None) -> dt.date | None:
+    """The payment date the resident gave; "on time" is the last day of the pack's collection period."""
+    if facts.get("paid_on") == ON_TIME:
+        return pack.dates.collection.end if pack is not None else None
     return _date(facts.get("paid_on"))
 
 

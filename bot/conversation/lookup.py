@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 from bot import clock
@@ -31,6 +32,8 @@ ASK_ID = "请发送参保人的身份证号和姓名，例如：身份证号 张
 # Digit runs that look like an attempt at an ID number (wrong lengths too, so we can say what is wrong).
 _ID_ATTEMPT = re.compile(r"[0-9][0-9 \-]{12,24}[0-9Xx]")
 _NAME = re.compile(r"[\u4e00-\u9fff·]{2,12}")
+# "她叫王建军", "名字是李四", "姓名：张三": a name said with its label, anywhere in the message.
+_LABELLED = re.compile(r"(?:叫|名字是|名字叫|姓名是|姓名[:：]?)\s*([\u4e00-\u9fff·]{2,4}?)(?=[\s,，。:：]|身份证|$|[0-9])")
 _NOT_NAME = re.compile(
     r"查询|查一下|查查|帮我|参保|身份证|号码|姓名|名字|我叫|叫做|是否|有没有|缴费|交费|医保|情况|请|麻烦|谢谢|您好|你好|一下"
     r"|交了|交上|没有|吗|呢|的|了"
@@ -54,6 +57,9 @@ def name_in(text: str, id_raw: str | None, nlu_name: str | None = None) -> str |
     if nlu_name:
         return nlu_name
     text = unicodedata.normalize("NFKC", text)
+    labelled = _LABELLED.search(text)
+    if labelled:
+        return labelled.group(1)
     rest = text.replace(id_raw, " ") if id_raw else text
     rest = _NOT_NAME.sub(" ", rest)
     names = [n.strip("·") for n in _NAME.findall(rest) if 2 <= len(n.strip("·")) <= 12]
@@ -65,22 +71,31 @@ def ask_id(state: DialogueState) -> Reply:
     return Reply(ASK_ID)
 
 
-def on_id(state: DialogueState, raw: str, text: str, nlu_name: str | None, deps: Deps) -> list[Reply]:
+@dataclass(frozen=True)
+class Looked:
+    """What a status step said, and whom it found (for the dialogue to carry on about that person)."""
+
+    replies: list[Reply]
+    found: Any = None  # bot.registry.lookup.StatusResult of a person found
+    number: str | None = None  # the ID number looked up (personal data: not kept in the state)
+
+
+def on_id(state: DialogueState, raw: str, text: str, nlu_name: str | None, deps: Deps) -> Looked:
     """A message holding an ID number (valid or not)."""
     check = ids.validate(raw)
     if not check.ok:
         state.open = OpenQuestion("id", "status")
-        return [Reply(f"{check.reason_zh}\n请重新发送身份证号（可以连同姓名一起发）。")]
+        return Looked([Reply(f"{check.reason_zh}\n请重新发送身份证号（可以连同姓名一起发）。")])
     name = name_in(text, raw, nlu_name)
     if not name:
         state.hold_id(check.number, clock.now())
         state.open = OpenQuestion("name", "status")
         note = f"{check.note_zh}\n" if check.note_zh else ""
-        return [Reply(f"{note}收到身份证号 {check.masked}。请再发一下参保人的姓名。")]
+        return Looked([Reply(f"{note}收到身份证号 {check.masked}。请再发一下参保人的姓名。")])
     return look_up(state, check.number, name, deps)
 
 
-def on_name(state: DialogueState, text: str, deps: Deps) -> list[Reply] | None:
+def on_name(state: DialogueState, text: str, deps: Deps) -> Looked | None:
     """The name after an ID number; None when the text is not a name (the resident moved on)."""
     number = state.lookup_id
     name = name_in(text.strip(), None)
@@ -89,7 +104,7 @@ def on_name(state: DialogueState, text: str, deps: Deps) -> list[Reply] | None:
     return look_up(state, number, name, deps)
 
 
-def look_up(state: DialogueState, number: str, name: str, deps: Deps) -> list[Reply]:
+def look_up(state: DialogueState, number: str, name: str, deps: Deps) -> Looked:
     from bot.registry import audit
     from bot.registry.db import session_scope
     from bot.registry.status_service import ServiceUnavailable, check_status
@@ -103,26 +118,26 @@ def look_up(state: DialogueState, number: str, name: str, deps: Deps) -> list[Re
         verdict = audit.check_lookup(session, chat_id=chat_id, id_number=number, settings=settings,
                                      action=ACTION)
     if not verdict.allowed:
-        return [Reply(verdict.reason_zh or "查询太频繁了，请过一会儿再查。")]
+        return Looked([Reply(verdict.reason_zh or "查询太频繁了，请过一会儿再查。")])
     try:
         result = check_status(number, name, settings=settings, engine=deps.engine)
     except ServiceUnavailable as exc:
         with session_scope(deps.engine) as session:
             audit.record(session, chat_id=chat_id, actor="resident", action=ACTION, id_number=number,
                          outcome="unavailable")
-        return [Reply(exc.message_zh)]
+        return Looked([Reply(exc.message_zh)])
     outcome = "not_found" if not result.found else ("enrolled" if result.enrolled else "unpaid")
     with session_scope(deps.engine) as session:
         audit.record(session, chat_id=chat_id, actor="resident", action=ACTION, id_number=number, outcome=outcome)
     if not result.found:
-        return [Reply(not_found_text(result, number))]
+        return Looked([Reply(not_found_text(result, number))])
     replies = [Reply(found_text(result, number))]
     if result.enrolled and result.household_id is None:
-        return replies  # nothing left to remind this person of
+        return Looked(replies, result, number)  # nothing left to remind this person of
     state.last_lookup = {"person_id": result.person_id, "household_id": result.household_id,
                          "masked": result.masked_id, "name": result.name}
     replies.append(offer_reply(state.last_lookup, person=not result.enrolled))
-    return replies
+    return Looked(replies, result, number)
 
 
 def offer_reply(last: dict[str, Any], *, person: bool = True) -> Reply:
@@ -150,7 +165,7 @@ def found_text(result: Any, number: str) -> str:
 
     if result.enrolled:
         lines = [
-            f"{masked} {result.name}：已参加{result.year}年度城乡居民医保。",
+            f"{masked} {result.name}：已参保缴费，已参加{result.year}年度城乡居民医保。",
             f"缴费日期：{render.day(result.paid_on)}，金额 {render.money(result.amount)} 元。",
         ]
         if result.benefit_start:

@@ -163,11 +163,10 @@ def amount(answer: Any, pack: Any, who: str | None, note: str | None, verdict: s
     else:
         main = f"{head}：个人缴纳 {personal} 元。"
     lines = [verdict, note, main]
-    # The engine's explanation restates the figure; keep only its other sentences.
-    figures = [personal] + ([money(j["subsidy"])] if j.get("subsidy") else [])
-    restated = re.compile("|".join(rf"(?<![0-9.]){re.escape(f)}\s*元" for f in figures))
+    # The engine's first sentence restates the figure under the place and year; keep the others.
+    engine_head = f"{pack.locality.name_zh}{j.get('coverage_year')}年度："
     room = MAX_LINES - len([x for x in lines if x])
-    lines += [ln for ln in explanation_lines(answer, room + 1) if not restated.search(ln)][:room]
+    lines += [ln for ln in explanation_lines(answer, room + 1) if not ln.startswith(engine_head)][:room]
     general = frozenset({pack.financing.personal.locator}) if getattr(pack, "financing", None) else frozenset()
     return compose(lines, source_line(answer, general))
 
@@ -240,7 +239,9 @@ def refund(answer: Any, pack: Any, note: str | None) -> str:
     j = fields(answer)
     if not j.get("ok", getattr(answer, "ok", False)):
         return refusal(answer, pack, note)
-    verdict = "可以申请退费。" if j.get("refund_allowed") else "不能退费。"
+    start = day(pack.dates.benefit.start)
+    verdict = (f"可以申请退费（退费要在待遇享受期{start}开始之前办）。" if j.get("refund_allowed")
+               else "不能退费。")
     lines = [note, f"{pack.locality.name_zh}：{verdict}"]
     lines += explanation_lines(answer, MAX_LINES - len([x for x in lines if x]))
     return compose(lines, source_line(answer))
@@ -318,9 +319,7 @@ def amount_table(table: Any, ordinary: Any, pack: Any, note: str | None, lead: s
     first, others = rows[0], rows[1:]
     head = header(pack.locality.name_zh, fields(table).get("coverage_year"))
     personal = money(first["personal"])
-    restated = re.compile(rf"(?<![0-9.]){re.escape(personal)}\s*元")
-    financing = next((ln for ln in explanation_lines(ordinary, 3)
-                      if not restated.search(ln) and ("财政" in ln or "筹资" in ln)), None)
+    financing = next((ln for ln in explanation_lines(ordinary, 3) if "财政" in ln or "筹资" in ln), None)
     groups: dict[str, list[str]] = {}
     # Age bands first: the elderly are the largest group asking, and their band must not be cut off.
     for row in sorted(others, key=lambda r: r.get("min_age") is None):
@@ -471,7 +470,7 @@ def not_in_document(pack: Any, what: str, note: str | None, extra: str | None = 
 
 def benefit_period_line(pack: Any) -> str:
     b = pack.dates.benefit
-    return f"文件只写了待遇享受期：{day(b.start)}至{day(b.end)}。"
+    return f"待遇享受期：{day(b.start)}至{day(b.end)}。"
 
 
 def newborn_fee(pack: Any) -> tuple[str, str] | None:

@@ -38,6 +38,7 @@ class Ctx:
     place: Place
     facts: dict[str, Any]
     today: dt.date
+    text: str = ""  # the message as the resident typed it (some answers depend on its words)
 
     @property
     def name(self) -> str:
@@ -73,18 +74,28 @@ def _rows(choices: list[Choice], width: int = 2) -> tuple[tuple[Choice, ...], ..
     return tuple(tuple(choices[i : i + width]) for i in range(0, len(choices), width))
 
 
+_NEXT = ("amount", "deadline", "how_to_pay", "contact")
+
+
 def follow_ups(*topics: str) -> list[Choice]:
+    """The next questions people ask: those named first, then the common ones (up to four)."""
     from bot.conversation.menus import TOPIC_LABELS
 
-    return [Choice(TOPIC_LABELS[t], topic_value(t)) for t in topics if t in TOPIC_LABELS]
+    wanted = list(dict.fromkeys([*topics, *_NEXT]))[:4]
+    return [Choice(TOPIC_LABELS[t], topic_value(t)) for t in wanted if t in TOPIC_LABELS]
 
 
 # ---------------------------------------------------------------------------- amount
 
 
+RELATION_ZH = {"mother": "母亲", "father": "父亲", "parents": "父母", "spouse": "老伴", "child": "孩子",
+               "grandchild": "孙辈", "grandparent": "老人", "sibling": "兄弟姐妹", "self": "本人"}
+
+
 def _who(pack: Any, facts: dict[str, Any], age: int | None) -> str | None:
-    parts = [render.category_name(pack, c) for c in facts.get("categories") or ()
-             if c not in (facts.get("not_categories") or ())]
+    parts = [RELATION_ZH[facts["relation"]]] if facts.get("relation") in RELATION_ZH else []
+    parts += [render.category_name(pack, c) for c in facts.get("categories") or ()
+              if c not in (facts.get("not_categories") or ())]
     if age is not None:
         parts.append(f"{age}岁")
     if facts.get("newborn"):
@@ -127,8 +138,8 @@ def amount(ctx: Ctx) -> Answered:
                      for lo, label in render.age_bands(ctx.pack)]
             for line, (_, band) in zip(render.age_lines(bands), bands, strict=True):
                 text = render.add_line(text, line, band.citations[0].locator if band.citations else None)
-    more = follow_ups("deadline", "how_to_pay")
-    return Answered([Reply(text, _rows(more))])
+    # Narrow or widen from here: the other groups, then the next questions people ask.
+    return Answered([Reply(text, _rows(narrow_choices(ctx.pack) + follow_ups("deadline", "how_to_pay"), 3))])
 
 
 def _amount_table(ctx: Ctx, day: dt.date, note: str | None) -> Answered:
@@ -142,7 +153,7 @@ def _amount_table(ctx: Ctx, day: dt.date, note: str | None) -> Answered:
         verdict = render.amount_check(Decimal(str(stated)), [ordinary], table=others, past_year=ctx.past_year())
     text = render.amount_table(table, ordinary, ctx.pack, note, lead="是哪一类人？点一下看具体金额：",
                                financing_first=bool(ctx.facts.get("financing")), verdict=verdict)
-    return Answered([Reply(text, _rows(narrow_choices(ctx.pack), 3))])
+    return Answered([Reply(text, _rows(narrow_choices(ctx.pack) + follow_ups("deadline", "how_to_pay"), 3))])
 
 
 # ---------------------------------------------------------------------------- dates
@@ -169,7 +180,7 @@ def benefit_start(ctx: Ctx) -> Answered:
     pack = ctx.pack
     day = ctx.day()
     who = person(facts, age=ages(facts, day)[-1])
-    when = paid_on(facts) or _month_day(pack, facts.get("month"))
+    when = paid_on(facts, pack) or _month_day(pack, facts.get("month"))
     if who.newborn:
         return newborn(ctx)
     if facts.get("uninsured_years") is not None:
@@ -186,19 +197,34 @@ def benefit_start(ctx: Ctx) -> Answered:
         return Answered([Reply(text, _rows(follow_ups("deadline", "contact")))])
     if when is not None:
         ans = engine.benefit_start(pack, who, when)
-        return Answered([Reply(render.benefit_start(ans, pack, when, ctx.note()))])
-    if ctx.today > pack.dates.benefit.end:
-        # The year is over: which payment the resident means cannot be guessed.
+        text = render.add_line(render.benefit_start(ans, pack, when, ctx.note()), render.benefit_period_line(pack))
+        return Answered([Reply(text, _rows(follow_ups("deadline", "contact")))])
+    if who.special_late_reason:
+        # A group the document lets pay after the period (退伍, 刑满释放, 新认定的资助对象): paying now.
+        ans = engine.benefit_start(pack, who, day)
+        return Answered([Reply(render.benefit_start(ans, pack, day, ctx.note(), paying_now=True),
+                               _rows(follow_ups("deadline", "contact")))])
+    if render.collection_over(pack, ctx.today):
+        # The collection is over: which payment the resident means cannot be guessed.
         text = render.benefit_rules(pack, ctx.note(), engine.benefit_start(pack, who, pack.dates.collection.end),
                                     engine.deadline(pack, who, pack.dates.collection.end))
+        if pack.dates.late is None:
+            # The document is silent on late payment: asking the month would lead nowhere.
+            text = render.add_line(render.add_line(text, render.contact_line(pack)), render.benefit_period_line(pack))
+            return Answered([Reply(text, _rows(follow_ups("contact", "deadline")))])
         return Answered([Reply(text + "\n请问是什么时候缴的？", _rows(_month_choices(pack), 3))],
                         OpenQuestion("paid", "benefit_start"))
     ans = engine.benefit_start(pack, who, ctx.today)
     text = render.benefit_start(ans, pack, ctx.today, ctx.note(), paying_now=True)
+    text = render.add_line(text, render.benefit_period_line(pack))
     late = engine.deadline(pack, who, ctx.today)
     if late.ok and late.missed_consequence_zh and not late.missed:
         text = render.add_line(text, f"如果错过：{late.missed_consequence_zh}", None)
     return Answered([Reply(text, _rows(follow_ups("deadline", "amount")))])
+
+
+def _date_of(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
 
 
 def _month_day(pack: Any, month: Any) -> dt.date | None:
@@ -229,10 +255,8 @@ def newborn(ctx: Ctx) -> Answered:
     note = ctx.note()
     rule = pack.dates.newborn
     if rule is None:
-        general = engine.deadline(pack, person({}), day)
-        text = render.not_in_document(pack, "新生儿怎么参保、多少天内办", note,
-                                      extra=render.first_line(general) if general.ok else None)
-        return Answered([Reply(text, _rows(follow_ups("amount", "contact")))])
+        ans = engine.not_in_document(pack, "newborn", day, town=ctx.place.town or ctx.place.village)
+        return Answered([Reply(render.plain(ans, pack, note), _rows(follow_ups("amount", "contact")))])
     born = facts.get("birth_date")
     if facts.get("newborn_late"):
         # Born more than the window ago: the rule for babies enrolled late, without assuming a birthday.
@@ -273,9 +297,9 @@ def refund(ctx: Ctx) -> Answered:
     who = person(facts, age=ages(facts, day)[-1])
     reason = facts.get("refund_reason")
     if reason:
-        event = died_on(facts) if reason == "death" else paid_on(facts)
-        ans = engine.refund(pack, who, event or day, reason)
-        return Answered([Reply(render.refund(ans, pack, ctx.note()))])
+        event = died_on(facts) if reason == "death" else _date_of(facts.get("event_on"))
+        ans = engine.refund(pack, who, day, reason, event_on=event)
+        return Answered([Reply(render.refund(ans, pack, ctx.note()), _rows(follow_ups("contact", "how_to_pay")))])
     # No reason given: the rule for each reason the document names, then the reasons as choices.
     answers = [(reason, engine.refund(pack, who, day, reason)) for reason in REFUND_REASONS]
     text = render.refund_overview(answers, pack, ctx.note())
@@ -307,9 +331,19 @@ def pay_first(ctx: Ctx) -> Answered:
     return Answered([Reply(render.plain(ans, ctx.pack, ctx.note()), _rows(follow_ups("amount", "contact")))])
 
 
+_PAYOUT_WORDS = (("inpatient", ("住院", "手术")), ("outpatient", ("门诊", "看病", "拿药", "买药", "慢性病", "慢病")),
+                 ("critical_illness", ("大病",)), ("remote_care", ("异地", "外地看病", "外地住院")))
+
+
+def payout_topic(text: str) -> str:
+    """Which payout the resident asks about, as the engine names it (reimbursement in general)."""
+    return next((topic for topic, words in _PAYOUT_WORDS if any(w in text for w in words)), "reimbursement")
+
+
 def reimbursement(ctx: Ctx) -> Answered:
-    text = render.not_in_document(ctx.pack, "报销比例、住院和门诊能报多少、大病保险和异地就医", ctx.note(),
-                                  extra=render.benefit_period_line(ctx.pack))
+    ans = engine.not_in_document(ctx.pack, payout_topic(ctx.text), ctx.day(),
+                                 town=ctx.place.town or ctx.place.village)
+    text = render.add_line(render.plain(ans, ctx.pack, ctx.note()), "文件只写了" + render.benefit_period_line(ctx.pack))
     return Answered([Reply(text, _rows(follow_ups("contact", "benefit_start")))])
 
 
@@ -318,6 +352,11 @@ def incentive(ctx: Ctx) -> Answered:
     ans = engine.incentive(ctx.pack, ctx.day(), continuous_years=facts.get("continuous_years"),
                            zero_claim_last_year=True if facts.get("no_claims") else None)
     return Answered([Reply(render.plain(ans, ctx.pack, ctx.note()), _rows(follow_ups("contact", "amount")))])
+
+
+def task(ctx: Ctx) -> Answered:
+    ans = engine.task_target(ctx.pack, ctx.day(), ctx.place.village or ctx.place.town)
+    return Answered([Reply(render.plain(ans, ctx.pack, ctx.note()))])
 
 
 TOPICS: dict[str, Callable[[Ctx], Answered]] = {
@@ -332,4 +371,5 @@ TOPICS: dict[str, Callable[[Ctx], Answered]] = {
     "pay_first": pay_first,
     "reimbursement": reimbursement,
     "incentive": incentive,
+    "task": task,
 }

@@ -14,20 +14,50 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import clock
+from bot.conversation.facts import ON_TIME
 from bot.nlu import categories as category_words
 from bot.nlu import parse
 from bot.nlu.intents import QUESTIONS, asks, clauses, resolve
 
 # A message that leans on the previous answer: "那低保户呢", "要是过了90天呢", "我妈呢", "换成滕州".
-_FOLLOW_UP = re.compile(r"^(?:那|那么|那要是|要是|如果|假如|换成|换了|还有|那如果|那我|那俺)|呢(?:\s|$)")
+_FOLLOW_UP = re.compile(r"^(?:那|那么|那要是|要是|如果|假如|换成|换了|还有|那如果|那我|那俺)|呢(?:\s|$)"
+                        r"|也一样|一样吗|一样不|同样吗|也这样|也是这样")
 # "An ordinary resident": no subsidy category (一般低保户 is 唐河's name for 低保, not "ordinary").
 _ORDINARY = re.compile(r"普通(?:居民|人|老百姓|群众|农民|家庭|的|户)?|一般(?:人|居民|群众|老百姓|农户|家庭)(?!低保)"
                        r"|(?:啥|什么)(?:身份|都)(?:也)?(?:不是|没有)|没有(?:任何)?(?:身份|补助|资助)|没(?:啥|什么)身份")
 # A newborn enrolled after the window: "要是过了90天才办呢", "超过三个月了".
 _NEWBORN_LATE = re.compile(r"(?:过了|超过|超了|晚了|错过了?).{0,3}(?:90|九十)\s*天|(?:90|九十)\s*天(?:以后|之后|后|以上)"
-                           r"|(?:超过|过了)\s*(?:3|三)\s*个月")
+                           r"|(?:超过|过了)\s*(?:3|三)\s*个月"
+                           # a baby three months old or more: 四个多月了, 5个月大, 半岁了
+                           r"|(?:[3-9]|1[0-1]|[三四五六七八九十]|十一)\s*个\s*(?:多)?\s*月(?:了|大|多)|半岁")
 # Asking about the financing (total, government share) rather than what one person pays.
-_FINANCING = re.compile(r"政府(?:补助|补贴|出|给|补)|财政(?:补助|补贴|出)|国家(?:补|给|出)|筹资|总共多少|一共多少|总额")
+_FINANCING = re.compile(r"(?:政府|财政|国家|中央|省里|省级|省|市里|市级|县里|县级|县财政|乡镇)(?:里|级)?(?:补助|补贴|补|出|给|拿|承担)"
+                        r"|筹资|总共多少|一共多少|总额|总共.{0,4}钱"
+                        r"|^(?:那)?(?:中央|省里|省级|省|市里|市级|县里|县级)(?:的|财政)?(?:呢)?$")
+_ALSO = re.compile(r"也是|也吃|也算|也评上|还是个|又是|同时是|也有|还有.{0,2}(?:证|身份)|两样|两个都|都占")
+# A payment the resident did not make: "去年年底没交上" names no payment date.
+_NOT_PAID = re.compile(r"没(?:有)?(?:交|缴)|未(?:交|缴)|忘了(?:交|缴)|漏(?:交|缴)")
+# Paid within the collection period: "按时交了哪天开始享受".
+_ON_TIME = re.compile(r"按时|按期|准时|集中(?:缴费)?期(?:内|里)|截止前|到期前")
+# "那73的呢": a bare age in a follow-up.
+_BARE_AGE = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:岁|周岁)?\s*(?:的|了)?\s*(?:呢|吗|嘞)?\s*$")
+# Groups the documents let pay after the period with benefits from the next day.
+_SPECIAL_LATE = (
+    ("veteran", re.compile(r"退伍|退役|复员|转业|部队.{0,4}回来|当兵.{0,4}回来|随军")),
+    ("released", re.compile(r"刑满|出狱|监狱.{0,4}出来|劳改.{0,4}回来|放出来")),
+    ("mental", re.compile(r"精神(?:障碍|病|分裂)")),
+)
+# A break in employee insurance: "职工医保断了一个月" (桃园's cross-system rule counts its months).
+_BREAK = re.compile(r"(?:断|停|中断|断交|停交|断缴|没交)了?\s*(\d{1,2}|半)\s*(?:多)?\s*个?\s*(?:多)?月")
+_BEFORE = re.compile(r"没过(?:元旦|新年|年)|元旦(?:前|以前|之前)")
+_JUST_BROKE = re.compile(r"(?:上个月|这个月|刚)(?:刚)?(?:断|停)")
+# Newly recognised for aid: "12月份评上低保了", "被认定为监测户".
+_RECOGNISED = re.compile(r"评上|评为|认定(?:为|成)?|纳入|批下来|办下来|定成")
+# A message that may ask about several people: two categories, or several ages ("分别", "各", "一家").
+_SEVERAL = re.compile(r"分别|各交|各自|各是|都交多少|一家|全家|家里.{0,3}口人|老两口|(?:\d{1,3}).*(?:\d{1,3})")
+_EACH = re.compile(r"分别|各(?:交|自|是|要)")
+# A place the speaker says they are from: "俺是河南的", "老家是山东的".
+_FROM = re.compile(r"(?:我|俺|咱)(?:们)?(?:是|老家是|老家在|户口是)([\u4e00-\u9fff]{2,4}?)(?:的|人|省|市)")
 _PERSON_SLOTS = (
     "relation", "age", "birth_year", "migrant", "newborn", "student", "hukou_elsewhere", "residence_permit",
     "employee_insured", "newly_recognised", "month", "refund_reason", "uninsured_years", "paid_back_years",
@@ -52,8 +82,9 @@ class Turn:
     id_number: str | None = None
     name: str | None = None
     corrections: tuple[tuple[str, str], ...] = ()
-    # Categories asked about one after the other ("低保户交多少 五保户呢"): one group per person asked about.
-    alternatives: tuple[tuple[str, ...], ...] = ()
+    # Several people asked about in one message ("低保户交多少 五保户呢", "俺爹七十六 俺娘六十四 分别交多少"):
+    # the facts of each, in order.
+    alternatives: tuple[dict[str, Any], ...] = ()
 
 
 def _iso(value: Any) -> Any:
@@ -68,45 +99,107 @@ def _facts(slots: Any, text: str) -> dict[str, Any]:
             facts[key] = list(value) if isinstance(value, tuple) else value
     if slots.get("categories"):
         facts["categories"] = list(slots.get("categories"))
+        if _ALSO.search(text):
+            facts["also"] = True  # "他也是低保": another category of the same person, added
     if slots.get("not_categories"):
         facts["not_categories"] = list(slots.get("not_categories"))
     born = slots.get("birth_date")
     if born:
         facts["birth_date"] = _iso(born)
     paid = slots.get("paid_on") or (slots.get("dates") or (None,))[0]
-    if paid:
+    if paid and not _NOT_PAID.search(text):
         facts["paid_on"] = _iso(paid)
+    if _ON_TIME.search(text) and not facts.get("paid_on"):
+        facts["paid_on"] = ON_TIME
+    for reason, pattern in _SPECIAL_LATE:
+        if pattern.search(text):
+            facts["special_late_reason"] = reason
+            break
+    brk = _BREAK.search(text)
+    months = (0 if brk.group(1) == "半" else int(brk.group(1))) if brk else (1 if _JUST_BROKE.search(text) else None)
+    if months is not None:
+        facts["coverage_break_months"] = months
+        if "职工" in text or "单位" in text or "厂" in text:
+            facts["special_late_reason"] = "cross_system"
+    if _RECOGNISED.search(text) and (slots.get("categories") or facts.get("newly_recognised")):
+        facts["newly_recognised"] = True
+        if facts.get("refund_reason") in (None, "duplicate"):
+            facts["refund_reason"] = "new_aid"  # 多交的: the difference refunded to someone newly aided
+    event = next((d for d in (slots.get("dates") or ()) if _iso(d) != facts.get("paid_on")), None)
+    if event is not None:
+        facts["event_on"] = _iso(event)
     died = slots.get("died_on")
     if died:
+        if _BEFORE.search(text) and (died.month, died.day) == (1, 1):
+            died = died - dt.timedelta(days=1)  # "没过元旦就走了": the day before New Year at the latest
         facts["died_on"] = _iso(died)
     if facts.get("refund_reason") == "employee_insurance":
         facts["employee_insured"] = True  # the words that name the reason say the person has it
-    if slots.get("amount") is not None:
+    if slots.get("amount") is not None and slots.get("amount") >= 20:
+        # Nobody pays a few yuan: "两样能加一块不" is not an amount of 1.
         facts["amount_stated"] = str(slots.get("amount"))
     if _ORDINARY.search(text) and not facts.get("categories"):
         facts["ordinary"] = True
     if _FINANCING.search(text):
         facts["financing"] = True
-    if _NEWBORN_LATE.search(text):
+    late = _NEWBORN_LATE.search(text)
+    # A baby is said in words, or a late-enrolment phrase that only a baby's rule has (过了90天).
+    if late and (facts.get("newborn") or "90" in late.group(0) or "九十" in late.group(0)):
         facts["newborn_late"] = True
         facts["newborn"] = True
     return facts
 
 
-def _alternatives(text: str) -> tuple[tuple[str, ...], ...]:
-    """Groups of categories asked about separately: a later clause ending in 呢 (or beginning with 那)
-    that names other categories asks about another person ("低保户交多少 五保户呢")."""
-    groups: list[tuple[str, ...]] = []
+def _from_elsewhere(text: str, locality: str) -> bool:
+    """ "俺是河南的 在滕州打工": the speaker names a home that is not the place asked about (nor its
+    province, city or one of its towns)."""
+    m = _FROM.search(text)
+    if not m:
+        return False
+    home = m.group(1)
+    from bot.policy import get_pack
+
+    pack = get_pack(locality)
+    if pack is None:
+        return False
+    loc = pack.locality
+    names = [loc.name_zh, *loc.aliases, loc.province or "", loc.city or "", *(e.name for e in pack.task_table.entries)]
+    return not any(n and (home in n or n.rstrip("省市县镇乡") in home) for n in names)
+
+
+def _alternatives(text: str) -> tuple[dict[str, Any], ...]:
+    """The people of a message that asks about several, each with their own facts.
+
+    A later clause ending in 呢 (or starting with 那) that names other categories asks about another
+    person ("低保户交多少 五保户呢"); so does each clause naming a relative or an age when two or more
+    ages are given ("俺爹七十六 俺娘六十四 俺自己四十 分别交多少")."""
+    people: list[dict[str, Any]] = []
     for _, clause in clauses(text):
         said = category_words.read(clause).categories
-        if not said:
+        slots = parse(clause).slots if len(clause) >= 2 else None
+        age = slots.get("age") if slots else None
+        relation = slots.get("relation") if slots else None
+        if not said and age is None:
             continue
-        separate = bool(groups) and (clause.endswith("呢") or clause.startswith("那"))
-        if separate or not groups:
-            groups.append(said)
+        facts: dict[str, Any] = {}
+        if said:
+            facts["categories"] = list(said)
+        if age is not None:
+            facts["age"] = age
+        if relation:
+            facts["relation"] = relation
+        separate = bool(people) and (clause.endswith("呢") or clause.startswith("那") or age is not None
+                                     or (relation and relation != people[-1].get("relation"))
+                                     or (bool(said) and _EACH.search(text) is not None))
+        if separate or not people:
+            people.append(facts)
         else:
-            groups[-1] = tuple(dict.fromkeys(groups[-1] + said))
-    return tuple(groups) if len(groups) > 1 else ()
+            merged = people[-1]
+            merged["categories"] = list(dict.fromkeys([*(merged.get("categories") or []), *said]))
+    ages = [p["age"] for p in people if "age" in p]
+    categories = {tuple(p.get("categories") or ()) for p in people}
+    several = len(people) > 1 and (len(set(ages)) > 1 or len(categories) > 1)
+    return tuple(people) if several else ()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -118,6 +211,13 @@ def _read(text: str, today: dt.date) -> Turn:
     found = asks(norm, intent)
     questions = tuple(a.intent for a in found if a.intent in QUESTIONS)
     facts = _facts(slots, norm)
+    follow_up = bool(_FOLLOW_UP.search(norm))
+    bare = _BARE_AGE.search(norm) if follow_up and "age" not in facts else None
+    if bare and 1 <= int(bare.group(1)) <= 110:
+        facts["age"] = int(bare.group(1))
+    locality = slots.get("locality") if slots.get("place_named") else None
+    if locality and not facts.get("hukou_elsewhere") and _from_elsewhere(norm, locality):
+        facts["hukou_elsewhere"] = True
     # Slot evidence alone ("低保户", "70岁") is not a question of its own: it is one only when there
     # is no earlier question to apply it to, which the dialogue decides.
     explicit = any(a.explicit for a in found)
@@ -127,17 +227,17 @@ def _read(text: str, today: dt.date) -> Turn:
         asks=questions,
         explicit=explicit,
         facts=facts,
-        locality=slots.get("locality") if slots.get("place_named") else None,
+        locality=locality,
         town=slots.get("town"),
         village=slots.get("village"),
         place_exact=bool(slots.get("place_exact")),
         place_matched=slots.get("place_matched"),
         unknown_place=slots.get("unknown_place"),
-        follow_up=bool(_FOLLOW_UP.search(norm)) and not explicit,
+        follow_up=follow_up and not explicit,
         id_number=slots.get("id_number"),
         name=slots.get("name"),
         corrections=tuple(slots.get("corrections") or ()),
-        alternatives=_alternatives(norm) if len(facts.get("categories") or ()) > 1 else (),
+        alternatives=_alternatives(norm) if _SEVERAL.search(norm) or len(facts.get("categories") or ()) > 1 else (),
     )
 
 

@@ -17,6 +17,18 @@ from bot.nlu.intents import INTENTS
 from bot.nlu.normalize import normalize
 from bot.nlu.parse import Parsed, Slots, parse
 from bot.nlu.places import PlaceMatch, parse_place
-from bot.nlu.tokens import warm_up
+
+
+def warm_up() -> None:
+    """Load everything now (jieba's dictionary and its part-of-speech table, the gazetteer, pinyin, the
+    intent classifier) rather than on the first message. Here, not in a submodule: every reader must be
+    importable first, and no submodule needs to import the parser back."""
+    from bot.nlu import classifier, tokens, unknown_places
+
+    tokens.tokenizer()
+    unknown_places.warm_up()
+    classifier.model()
+    parse("五河县低保户交多少钱")
+
 
 __all__ = ["INTENTS", "Parsed", "PlaceMatch", "Slots", "normalize", "parse", "parse_place", "warm_up"]

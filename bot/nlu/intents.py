@@ -22,13 +22,13 @@ from rapidfuzz.process import cdist
 
 INTENTS: tuple[str, ...] = (
     "amount", "deadline", "eligibility", "benefit_start", "newborn", "refund", "how_to_pay", "contact",
-    "pay_first", "status", "set_place", "subscribe", "unsubscribe", "reimbursement", "incentive",
+    "pay_first", "status", "set_place", "subscribe", "unsubscribe", "reimbursement", "incentive", "task",
     "help", "greeting", "thanks", "unknown",
 )  # fmt: skip
 # Intents that ask a question the dialogue answers (the others steer the conversation).
 QUESTIONS: frozenset[str] = frozenset({
     "amount", "deadline", "eligibility", "benefit_start", "newborn", "refund", "how_to_pay", "contact",
-    "pay_first", "reimbursement", "incentive",
+    "pay_first", "reimbursement", "incentive", "task",
 })  # fmt: skip
 
 _FOLD = (
@@ -68,13 +68,16 @@ _RULES: tuple[tuple[str, float, str], ...] = (
      r"(?:补交|补上|补办|补参保|晚交|迟交|后交|漏交|漏保|断保|断交|没交|年后|过了.{0,4}期|再交|\d+月份?交|交的|交完|交了|交)"
      r".{0,14}(?:报销|能报|报吗|生效|享受|待遇|能用|看病|住院|开始用|有效)"),
     ("benefit_start", 1.1, r"(?:补交|补上|补办|晚交|迟交|漏交|断保|断交|再交).{0,6}等.{0,4}(?:\d+个月|多久|几个月)"),
-    ("benefit_start", 1.0, r"等待期|什么时候.{0,4}(?:报销|生效|能用|享受)|多久.{0,4}(?:报销|生效|能用)|马上.{0,4}报销"),
+    ("benefit_start", 1.0, r"等待期|什么时候.{0,4}(?:报销|生效|能用|享受)|多久.{0,4}(?:报销|生效|能用)|马上.{0,4}报销"
+     r"|(?:要|得)?等(?:多久|多长时间|几个月|多少天)|哪天(?:开始)?(?:能用|享受|生效|报销)|能用到(?:什么时候|哪天|几月)"
+     r"|管到(?:什么时候|哪天|几月)|有效期"),
     # deadline / payment period
     ("deadline", 1.0,
      r"截止|最后一天|最后期限|最晚|到什么时候|交到什么时候|到哪天|到几号|几号截止|什么时候(?:结束|开始交|交|收|开始收)"
      r"|交费时间|交费期|还有几天|还有多久|来得及|来不及|赶趟|赶得上|赶得及|错过|过期|还能交|能补交[吗不]|交还中|交行不行|交到头|开始收"
      r"|不能交了|交晚了|晚了怎么办|(?:之前|以前)(?:必须|要|得)交"
-     r"|(?:过完年|过了年|年后|春节后|过年后).{0,6}交|交.{0,3}还(?:行|能行|可以)[吗不]"),
+     r"|(?:过完年|过了年|年后|春节后|过年后).{0,6}交|交.{0,3}还(?:行|能行|可以)[吗不]"
+     r"|晚(?:点|些|一点|几天|一些)交|推迟|延期|宽限|缓交|能不能等|等.{0,4}回来(?:再)?交|几号到几号|到几号"),
     # how and where to pay
     ("how_to_pay", 1.0,
      r"(?:在|去|到)?哪.{0,2}(?:交|办理|缴费)|在那交|怎么交|如何交|交给谁|谁收.{0,4}钱|微信|支付宝|手机上|网上|线上|app"
@@ -100,12 +103,16 @@ _RULES: tuple[tuple[str, float, str], ...] = (
     # payouts the collection documents do not set: reimbursement rates, hospital and outpatient payouts
     ("reimbursement", 1.3,
      r"报销(?:比例|标准|范围|多少|几成|百分之|比率)|(?:能|可以|给)报(?:销)?(?:多少|几成|百分之|百分比)|报(?:多少|几成)"
-     r"|(?:住院|门诊|看病|拿药|买药|手术|生孩子|大病|慢性病|慢病|特殊病).{0,8}(?:报销|能报|报多少|怎么报|给报|报不报)"
+     r"|(?:住院|门诊|看病|拿药|买药|手术|生孩子|大病|慢性病|慢病|特殊病).{0,8}(?:报销|能报|报多少|怎么报|给报|报不报|全报|都报|报吗|报几)"
+     r"|(?:全报|全部报销|百分百报|能报一半)"
      r"|大病保险|大病医保|异地就医|异地报销|外地看病|起付线|封顶线|最高(?:能)?报|门诊统筹|两病|慢性病"),
     # 2025 incentives: continuous enrolment and years without claims raise the serious-illness cap
     ("incentive", 1.25,
      r"连续.{0,8}(?:好处|奖励|激励|优惠|提高|多报)|(?:没|不)(?:有)?(?:报销|看病|用过).{0,10}(?:奖励|好处|激励|提高|多报)"
      r"|(?:奖励|激励)(?:政策|机制)|零报销|有(?:什么|没有)?奖励|大病.{0,6}(?:额度|封顶|限额).{0,6}(?:提高|增加)"),
+    # collection targets (task tables): cadres ask them, residents sometimes too
+    ("task", 1.3, r"任务数|目标任务|参保任务|征缴任务|筹资任务|任务(?:是|有)?多少|任务(?:分配|分解)|完成(?:多少|百分之|目标)"
+     r"|户籍人口|参保率(?:要|得)?(?:到|达到)|(?:全县|全市|全镇|总共|一共).{0,4}(?:多少人|任务)"),
     # greetings and help
     ("greeting", 0.9, r"^(?:你好|您好|在吗|在不在|早上好|上午好|下午好|晚上好|hello|hi|嗨|哈喽|喂)[啊呀吗呢]?$"),
     ("greeting", 0.3, r"你好|您好"),
@@ -342,9 +349,12 @@ def resolve(text: str, rule_intent: str, *, has_id: bool = False, model: Any = N
         return "status"
     from bot.nlu import classifier
 
-    guess = (model or classifier.model()).predict(text)
+    chosen = model or classifier.model()
+    guess = chosen.predict(text)
     explicit = rule_intent not in _NOT_A_QUESTION and _span_of(rule_intent, matching_form(text)) is not None
-    if explicit and (guess.intent == rule_intent or guess.margin <= OVERRULE_MARGIN):
+    if explicit and (guess.intent == rule_intent or guess.margin <= OVERRULE_MARGIN
+                     or rule_intent not in chosen.labels):
+        # (An intent the classifier was never taught, such as task targets, is the rules' alone.)
         return rule_intent
     if not explicit and guess.margin < GUESS_MARGIN:
         return rule_intent

@@ -18,7 +18,7 @@ _KEEP_WHOLE = ("退休", "退伍", "退役", "退订", "退出", "退回", "退�
 
 
 @functools.cache
-def _tokenizer() -> Any:
+def tokenizer() -> Any:
     import jieba  # imported here: loading it is the slow part of the NLU's start-up
 
     jieba.setLogLevel(logging.WARNING)
@@ -32,18 +32,6 @@ def _tokenizer() -> Any:
     return tokenizer
 
 
-def warm_up() -> None:
-    """Load everything now (jieba's dictionary and its part-of-speech table, the gazetteer, pinyin)
-    rather than on the first message."""
-    _tokenizer()
-    from bot.nlu import unknown_places
-    from bot.nlu.parse import parse
-
-    unknown_places.warm_up()
-
-    parse("五河县低保户交多少钱")
-
-
 def words(text: str) -> list[str]:
     """Dictionary segmentation (no HMM guessing of unknown words: fast and predictable)."""
     return list(_segments(text))
@@ -51,7 +39,7 @@ def words(text: str) -> list[str]:
 
 @functools.lru_cache(maxsize=256)
 def _segments(text: str) -> tuple[str, ...]:
-    return tuple(_tokenizer().lcut(text, HMM=False))
+    return tuple(tokenizer().lcut(text, HMM=False))
 
 
 def inside_other_word(text: str, start: int, end: int) -> bool:

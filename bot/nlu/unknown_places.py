@@ -47,9 +47,9 @@ def _divisions(prefixes: list[Any], depth: int = 0) -> Iterator[tuple[int, str]]
 def _jieba_place_words() -> frozenset[str]:
     """Words jieba's dictionary tags `ns` (place name): one regular-expression pass over the file
     (~70 ms) instead of loading its whole part-of-speech table (~0.5 s)."""
-    from bot.nlu.tokens import _tokenizer
+    from bot.nlu.tokens import tokenizer
 
-    with _tokenizer().get_dict_file() as f:
+    with tokenizer().get_dict_file() as f:
         dictionary = f.read().decode("utf-8")
     return frozenset(re.findall(r"^(\S+) \d+ ns\S*\s*$", dictionary, flags=re.MULTILINE))
 

@@ -139,12 +139,9 @@ def ensure_schema(engine: Engine) -> None:
 
 
 def _newest_packs() -> list[Any]:
-    """The newest policy pack of each locality; [] while the policy engine is unavailable."""
-    try:
-        from bot.policy import all_packs
-    except ImportError:
-        log.debug("policy packs unavailable; localities not seeded")
-        return []
+    """The newest policy pack of each locality."""
+    from bot.policy import all_packs
+
     newest: dict[str, Any] = {}
     for pack in all_packs():
         loc = pack.locality.id

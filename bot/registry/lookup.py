@@ -120,13 +120,9 @@ def normalize_name(name: str | None) -> str:
     text = unicodedata.normalize("NFKC", name)
     text = _SPACES.sub("", text)
     text = _NAME_DOTS.sub("·", text)
-    try:
-        import zhconv
+    import zhconv
 
-        text = zhconv.convert(text, "zh-cn")
-    except ImportError:  # pragma: no cover - zhconv is a dependency
-        pass
-    return text
+    return zhconv.convert(text, "zh-cn")
 
 
 def names_match(stored: str, typed: str) -> bool:
@@ -136,10 +132,8 @@ def names_match(stored: str, typed: str) -> bool:
 @lru_cache(maxsize=256)
 def _pack_year(locality_id: str) -> int | None:
     # Packs are loaded once per process, so the answer cannot change while we run.
-    try:
-        from bot.policy import get_pack
-    except ImportError:  # pragma: no cover - policy is part of the package
-        return None
+    from bot.policy import get_pack
+
     pack = get_pack(locality_id)
     return int(pack.coverage_year) if pack is not None else None
 

@@ -14,15 +14,6 @@ from bot.conversation import render
 from bot.policy import all_packs, engine
 from bot.policy.engine import Person
 
-try:
-    from bot.nlu import parse as _nlu_parse  # noqa: F401
-
-    HAVE_NLU = True
-except ImportError:
-    HAVE_NLU = False
-# Typed questions go through bot.nlu; until it lands in this tree those tests cannot run.
-needs_nlu = pytest.mark.skipif(not HAVE_NLU, reason="bot.nlu.parse is not available yet")
-
 HANDLERS = Path(__file__).resolve().parents[2] / "handlers" / "resident"
 
 
@@ -108,7 +99,6 @@ async def test_place_amount_deadline_by_buttons(talk: Any, loc: str) -> None:
         assert citation.locator in text.splitlines()[-1]
 
 
-@needs_nlu
 async def test_typed_question_names_the_place(talk: Any) -> None:
     c = talk()
     replies = await c.say("五河县低保户交多少钱")
@@ -125,7 +115,6 @@ async def test_typed_question_names_the_place(talk: Any) -> None:
     assert source.split(" ")[1].startswith(pack_of("wuhe").category("dibao").help.basis.locator)
 
 
-@needs_nlu
 async def test_follow_up_question_keeps_the_place_named(talk: Any) -> None:
     c = talk(911)
     await c.say("滕州")
@@ -139,7 +128,6 @@ async def test_follow_up_question_keeps_the_place_named(talk: Any) -> None:
     assert replies[-1].splitlines()[-1] == render.source_line(explained)
 
 
-@needs_nlu
 async def test_typed_place_is_confirmed_and_remembered(talk: Any, db_engine: Any) -> None:
     from sqlmodel import Session
 
@@ -156,7 +144,6 @@ async def test_typed_place_is_confirmed_and_remembered(talk: Any, db_engine: Any
     assert render.day(dl.deadline) in replies[-1]
 
 
-@needs_nlu
 async def test_town_name_sets_locality_and_area(talk: Any, db_engine: Any) -> None:
     from sqlmodel import Session
 
@@ -172,7 +159,6 @@ async def test_town_name_sets_locality_and_area(talk: Any, db_engine: Any) -> No
         assert profile.area_id is not None and s.get(Area, profile.area_id).name == town
 
 
-@needs_nlu
 async def test_clarifying_question_answered_by_typing(talk: Any) -> None:
     c = talk(903)
     await c.say("五河县")
@@ -183,7 +169,6 @@ async def test_clarifying_question_answered_by_typing(talk: Any) -> None:
     assert f"个人缴纳 {figure(expected.personal)}" in replies[-1]
 
 
-@needs_nlu
 async def test_new_place_during_a_clarifying_question_wins(talk: Any) -> None:
     c = talk(913)
     await c.say("唐河")
@@ -194,7 +179,6 @@ async def test_new_place_during_a_clarifying_question_wins(talk: Any) -> None:
     assert "桃园镇" in replies[-1] and f"个人缴纳 {figure(expected.personal)}" in replies[-1]
 
 
-@needs_nlu
 @pytest.mark.parametrize("loc", [p.locality.id for p in PACKS if p.age_rules])
 async def test_age_band_buttons(talk: Any, loc: str) -> None:
     pack = pack_of(loc)
@@ -209,7 +193,6 @@ async def test_age_band_buttons(talk: Any, loc: str) -> None:
     assert figure(expected.personal) in replies[-1]
 
 
-@needs_nlu
 async def test_question_without_place_asks_place_then_answers(talk: Any) -> None:
     c = talk(905)
     replies = await c.say("低保户交多少钱")
@@ -228,7 +211,6 @@ async def test_unknown_place_lists_covered_places(talk: Any) -> None:
         assert pack.locality.name_zh in text
 
 
-@needs_nlu
 async def test_other_place_as_context_is_not_an_unknown_place(talk: Any) -> None:
     c = talk(912)
     await c.say("五河县")
@@ -238,7 +220,6 @@ async def test_other_place_as_context_is_not_an_unknown_place(talk: Any) -> None
     assert render.day(dl.deadline) in replies[-1]
 
 
-@needs_nlu
 async def test_year_over_is_said(talk: Any) -> None:
     from bot import clock
 
@@ -253,7 +234,6 @@ async def test_year_over_is_said(talk: Any) -> None:
     check_shape(replies[-1])
 
 
-@needs_nlu
 async def test_year_over_benefit_start_asks_the_payment_month(talk: Any) -> None:
     import datetime as dt
 
@@ -272,7 +252,6 @@ async def test_year_over_benefit_start_asks_the_payment_month(talk: Any) -> None
     assert f"{pack.coverage_year}年度的政策" in replies[-1]
 
 
-@needs_nlu
 async def test_refusal_is_honest_with_what_to_do(talk: Any) -> None:
     refusing = [p for p in PACKS if p.refunds is None]
     if not refusing:
@@ -287,7 +266,6 @@ async def test_refusal_is_honest_with_what_to_do(talk: Any) -> None:
     assert ans.refusal in replies[-1] and render.contact_line(pack) in replies[-1]
 
 
-@needs_nlu
 async def test_fallback_gives_menu_and_examples(talk: Any) -> None:
     c = talk(909)
     replies = await c.say("今天天气怎么样啊")
@@ -297,7 +275,6 @@ async def test_fallback_gives_menu_and_examples(talk: Any) -> None:
     assert replies and "不客气" in replies[-1]
 
 
-@needs_nlu
 @pytest.mark.parametrize("loc", LOCALITIES)
 async def test_every_reply_is_short(talk: Any, loc: str) -> None:
     pack = pack_of(loc)

@@ -18,7 +18,9 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-LOWER_LAYERS = ("bot/policy", "bot/registry", "bot/nlu", "bot/reports")
+LOWER_LAYERS = ("bot/policy", "bot/registry", "bot/nlu", "bot/reports", "bot/conversation")
+# The app shell: the only part of bot/ that may know the messenger (it assembles and runs the bot).
+APP_SHELL = ("bot/app.py", "bot/cli.py", "bot/terminal.py", "bot/commands")
 PRODUCTION = ("bot", "handlers", "scheduler", "bench")
 
 
@@ -89,6 +91,24 @@ def test_lower_layers_know_nothing_of_telegram(layer: str) -> None:
         if _is_module(mod, "aiogram", "handlers", "bot.app", "bot.terminal", "scheduler.sender")
     ]
     assert not bad, f"{layer} must not depend on Telegram or handlers:\n" + "\n".join(bad)
+
+
+def test_nothing_under_bot_but_the_app_shell_imports_aiogram() -> None:
+    """A second channel (WeChat, SMS) is a sibling of handlers/, not a rewrite: the core, the policy,
+    the registry and the NLU never import the Telegram library."""
+    shell = [ROOT / p for p in APP_SHELL]
+    bad = [
+        f"{_rel(p)}:{line} imports {mod}"
+        for p in _py_files("bot")
+        if not any(p == s or s in p.parents for s in shell)
+        for line, mod in _imports(_tree(p))
+        if _is_module(mod, "aiogram", "handlers")
+    ]
+    assert not bad, "only the app shell may import aiogram or handlers:\n" + "\n".join(bad)
+
+
+def test_the_core_is_scanned() -> None:
+    assert _py_files("bot/conversation"), "bot/conversation has no Python files: the rule would pass vacuously"
 
 
 # --------------------------------------------------------------------------- policy engine: no I/O per call

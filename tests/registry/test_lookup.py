@@ -76,9 +76,8 @@ def test_status_default_year_without_pack_is_this_year(session, world, monkeypat
 
 
 def test_status_benefit_start_comes_from_policy_engine(session, world):
-    engine = pytest.importorskip("bot.policy.engine", reason="policy engine not available yet")
-    if not hasattr(engine, "benefit_start"):
-        pytest.skip("policy engine has no benefit_start yet")
+    from bot.policy import engine
+
     r = lookup.status(session, world.ids["王芳"], "王芳", w.YEAR)
     expected = engine.benefit_start(
         "wuhe", engine.Person(categories=[], birth_date=dt.date(1985, 6, 4), migrant=False), dt.date(2023, 10, 9)

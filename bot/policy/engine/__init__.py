@@ -19,6 +19,7 @@ from bot.policy.engine.person import Person
 from bot.policy.engine.refund import REASONS_ZH as REFUND_REASONS
 from bot.policy.engine.refund import refund
 from bot.policy.engine.table import amount_table
+from bot.policy.engine.tasks import task_target
 
 __all__ = [
     "NOT_IN_DOCUMENT_TOPICS",
@@ -42,5 +43,6 @@ __all__ = [
     "refund",
     "school_area",
     "summary",
+    "task_target",
     "waiting_period",
 ]

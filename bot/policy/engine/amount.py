@@ -249,7 +249,7 @@ def _newborn_fees(
     2023-born pay 350 for 2023 and 380 for 2024), else this year's amount."""
     d = pack.dates
     if d.newborn is None:
-        notes.append(f"{pack.locality.name_zh}的文件没有新生儿参保的专门条款，这里按普通居民算。")
+        notes.append(f"{pack.locality.name_zh}的文件没有规定新生儿怎么参保（没有新生儿参保的专门条款），这里按普通居民算。")
         trace.append("newborn: no newborn clause, ordinary amount")
     birth = person.birth_date
     rows = [f for f in d.newborn_fees if birth is not None and f.born_in == birth.year]

@@ -45,6 +45,7 @@ QUESTION_KEYS: dict[str, tuple[str, ...]] = {
     "explain_pay_first": ("items",),
     "summary": ("personal", "total", "deadline", "periods", "benefit_start", "benefit_end"),
     "amount_table": ("rows",),
+    "task_target": ("items",),
     "not_in_document": ("topic", "items"),
     "waiting_period": ("paid_on", "benefit_start", "benefit_end", "rule"),
     "incentive": (),

@@ -39,7 +39,7 @@ def missed_consequence(pack: PolicyPack) -> str:
     if late is None:
         return "文件没有写错过截止日后怎么补缴，请尽快联系村（社区）干部或医保部门。"
     if late.kind == "nth_month_counting_payment_month":
-        return f"错过后还可以补缴，但要从缴费当月算起第{late.months}个月才开始享受待遇。"
+        return f"错过后还可以补缴，但设有等待期：从缴费当月算起第{late.months}个月才开始享受待遇。"
     return f"错过后还可以补缴{('（' + late.note_zh.rstrip('。') + '）') if late.note_zh else ''}，从缴费次月起要等{late.months}个月才能享受待遇。"
 
 

@@ -67,7 +67,7 @@ def newborn_silence(pack: PolicyPack) -> tuple[list[str], list[Citation]]:
     """Lines for a locality with no newborn clause, and the general rule that still applies."""
     fin, col = pack.financing, pack.dates.collection
     parts = [
-        f"{pack.locality.name_zh}的文件没有新生儿参保的专门条款。",
+        f"{pack.locality.name_zh}的文件没有规定新生儿怎么参保（没有新生儿参保的专门条款）。",
         f"文件里普通居民每人缴{yuan(fin.personal.value)}，集中缴费期到{zh_date(col.end)}。",
     ]
     return parts, [cite(pack, fin.personal), cite(pack, col)]

@@ -7,15 +7,11 @@ works too: `alembic -c bot/registry/migrations/alembic.ini upgrade head` (URL fr
 
 from __future__ import annotations
 
-import contextlib
-
 from alembic import context
 from sqlmodel import SQLModel
 
 import bot.registry.models  # noqa: F401  (tables for autogenerate comparisons)
-
-with contextlib.suppress(ImportError):
-    import scheduler.models  # noqa: F401
+import scheduler.models  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata
