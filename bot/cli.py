@@ -31,6 +31,7 @@ def version() -> None:
 for module in (policy_cmds, registry_cmds, import_cmds, bot_cmds, staff_cmds):
     module.register(app)
 __import__("bot.commands.scheduler_cmds", fromlist=["register"]).register(app)  # scheduler, campaign, outbox
+__import__("bot.commands.channel_cmds", fromlist=["register"]).register(app)  # wechat, fake-wechat, fake-sms
 
 
 if __name__ == "__main__":

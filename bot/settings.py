@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DB = Path("var") / "yibao.db"
 
@@ -59,7 +60,59 @@ class Settings(BaseSettings):
     allow_paid_broadcast: bool = False
     paid_broadcast_rate_per_second: float = 1000.0
 
+    # WeChat service account (服务号), served by `yibao wechat` (docs/architecture.md "Channels")
+    wechat_token: str | None = Field(default=None, description="服务器配置里的 Token (3-32 characters)")
+    # The 43-character EncodingAESKey of 安全模式; unset means plaintext mode. The previous key is
+    # kept for rotation: WeChat may still sign with it for a while after a new one is saved.
+    wechat_aes_key: str | None = Field(default=None, min_length=43, max_length=43)
+    wechat_aes_key_previous: str | None = Field(default=None, min_length=43, max_length=43)
+    wechat_app_id: str | None = None
+    wechat_app_secret: str | None = None
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_path: str = "/wechat"
+    # A callback whose timestamp is further than this from now is refused (replay protection).
+    wechat_max_clock_skew_seconds: int = Field(default=300, ge=30)
+    # WeChat waits 5 s for an answer; past this the reply goes through 客服消息 instead.
+    wechat_reply_budget_seconds: float = Field(default=4.0, gt=0, le=4.5)
+    # Reminders outside the 48-hour 客服 window: a template (模板消息) or subscription (订阅通知)
+    # message; its id and its fields as format strings over the reminder's values (see README).
+    wechat_template_id: str | None = None
+    wechat_template_kind: str = Field(default="template", pattern="^(template|subscribe)$")
+    wechat_template_fields: dict[str, str] = Field(default_factory=lambda: {
+        "first": "{place}医保缴费提醒",
+        "keyword1": "{names}（{count}人）",
+        "keyword2": "{amount}",
+        "keyword3": "{deadline}（{days_left}）",
+        "remark": "已缴费请忽略。回复“退订”可取消提醒。",
+    })
+    wechat_send_rate_per_second: float = Field(default=20.0, gt=0)
+
+    # SMS reminders (Tencent Cloud SMS). Only for counties listed in SMS_LOCALITIES (their decision
+    # to text households at the phone number in the roster), only for the reminders they send.
+    sms_localities: Annotated[list[str], NoDecode] = Field(default_factory=list)  # "wuhe,tengzhou"
+    sms_secret_id: str | None = None
+    sms_secret_key: str | None = None
+    sms_sdk_app_id: str | None = None
+    sms_sign_name: str | None = None
+    sms_template_id: str | None = None
+    # The approved template's parameters, in order, as format strings over the reminder's values.
+    sms_template_params: list[str] = Field(default_factory=lambda: ["{names}", "{amount}", "{deadline}"])
+    sms_region: str = "ap-guangzhou"
+    sms_endpoint: str = "sms.tencentcloudapi.com"  # tests: host:port of the fake, with SMS_PROTOCOL=http
+    sms_protocol: str = Field(default="https", pattern="^https?$")
+    sms_daily_limit_per_number: int = Field(default=10, ge=1)  # the provider's default per-number cap
+    sms_send_rate_per_second: float = Field(default=10.0, gt=0)
+    # Secret query parameter of the reply callback (/sms/reply?key=...): replies such as TD opt out.
+    sms_callback_key: str | None = Field(default=None, min_length=16)
+
     log_level: str = "INFO"
+
+    @field_validator("sms_localities", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.replace("，", ",").split(",") if part.strip()]
+        return value
 
     # Where staff reports (XLSX lists, PNG charts) are written before they are sent
     reports_dir: Path = Path("var") / "reports"

@@ -201,7 +201,7 @@ def _preset(engine: Any, chat_id: int, locality: str | None, staff_role: str | N
         raise TerminalError("以工作人员身份试用时请同时指定 --locality，例如 --staff county-admin --locality wuhe")
     with Session(engine, expire_on_commit=False) as session:
         if locality is not None:
-            profile = session.get(ChatProfile, chat_id) or ChatProfile(chat_id=chat_id)
+            profile = session.get(ChatProfile, ("telegram", str(chat_id))) or ChatProfile(chat_id=chat_id)
             profile.locality_id, profile.area_id, profile.updated_at = locality, None, clock.now()
             session.add(profile)
         described = None

@@ -34,6 +34,8 @@ from bot import clock
 from bot.policy import engine, get_pack
 from bot.policy.engine import Person as PolicyPerson
 from scheduler import outbox
+from scheduler.channels import recipients as channel_recipients
+from scheduler.channels.reminders import reminder_params
 from scheduler.models import ACTIVE, DEADLINE, DONE, MIGRANT, NEWBORN, PAUSED, Campaign
 from scheduler.timeutil import to_utc_naive, utcnow
 
@@ -181,24 +183,15 @@ def _keep(kind: str, members: list[Member]) -> list[Member]:
     return [m for m in members if m.migrant] if kind == MIGRANT else members
 
 
-def subscriptions(session: Session, locality_id: str) -> dict[int, list[tuple[int, int]]]:
-    """Active reminder subscriptions of the locality: household id -> [(chat_link id, chat id)]."""
-    m = _registry()
-    links = list(session.exec(select(m.ChatLink).where(m.ChatLink.active, m.ChatLink.ended_at.is_(None))))
-    person_hh = {}
-    person_ids = [lk.person_id for lk in links if lk.household_id is None and lk.person_id is not None]
-    if person_ids:
-        person_hh = dict(session.exec(select(m.Person.id, m.Person.household_id).where(m.Person.id.in_(person_ids))).all())
-    by_hh: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for lk in links:
-        hh = lk.household_id if lk.household_id is not None else person_hh.get(lk.person_id)
-        if hh is not None:
-            by_hh[hh].append((lk.id, lk.chat_id))
-    if not by_hh:
-        return {}
-    local = set(session.exec(select(m.Household.id).where(m.Household.id.in_(list(by_hh)),
-                                                           m.Household.locality_id == locality_id)))
-    return {hh: v for hh, v in by_hh.items() if hh in local}
+def subscriptions(session: Session, locality_id: str, year: int) -> dict[int, list[tuple[int | None, Any]]]:
+    """Who the locality's reminders go to: household id -> [(chat_link id or None, Chat)]; one channel
+    per household (the one chosen last), SMS where the county turned it on (scheduler.channels)."""
+    return channel_recipients.reminded(session, locality_id, year)
+
+
+def _params(chat: Any, pack: Any, kind: str, deadline: date, today: date, households: list[Any]) -> dict | None:
+    """Template values for the channels that send templates (None for Telegram, which sends the text)."""
+    return None if chat.channel == "telegram" else reminder_params(pack, kind, deadline, today, households)
 
 
 # ---------------------------------------------------------------------------------------- text
@@ -276,7 +269,7 @@ def build(session: Session, campaign: Campaign, today: date | None = None) -> Bu
     if pack is None or campaign.deadline is None:
         campaign.status, campaign.note = DONE, "no policy pack"
         return result
-    subs = subscriptions(session, campaign.locality_id)
+    subs = subscriptions(session, campaign.locality_id, campaign.coverage_year)
     unpaid = unpaid_members(session, list(subs), campaign.coverage_year)
     per_chat: dict[int, list[tuple[int, HouseholdDue]]] = defaultdict(list)
     for hh_id, links in subs.items():
@@ -289,11 +282,12 @@ def build(session: Session, campaign: Campaign, today: date | None = None) -> Bu
         for link_id, chat_id in links:
             per_chat[chat_id].append((link_id, due_))
     when = _send_moment(campaign.send_on)
-    for chat_id, items in per_chat.items():
+    for chat, items in per_chat.items():
         households = [d for _, d in items]
         text = render(pack, campaign.kind, campaign.deadline, today, households)
         result.queued += outbox.enqueue(
-            session, key=f"campaign:{campaign.id}:chat:{chat_id}", chat_id=chat_id, text=text,
+            session, key=f"campaign:{campaign.id}:chat:{chat.key}", chat=chat, text=text,
+            params=_params(chat, pack, campaign.kind, campaign.deadline, today, households),
             campaign_id=campaign.id, not_before=when, chat_link_id=items[0][0],
             # One household: re-checked and re-priced right before sending. A chat following several
             # households gets them in one message; only its subscription is re-checked then.
@@ -316,7 +310,7 @@ def build_newborn(session: Session, locality_id: str, today: date | None = None)
     pack = get_pack(locality_id)
     if pack is None or pack.dates.newborn is None:
         return []
-    subs = subscriptions(session, locality_id)
+    subs = subscriptions(session, locality_id, pack.coverage_year)
     unpaid = unpaid_members(session, list(subs), pack.coverage_year)
     # A baby can only be close to its newborn deadline if born in the last year: cheap prefilter.
     babies: dict[int, list[tuple[Member, date]]] = defaultdict(list)
@@ -347,10 +341,11 @@ def build_newborn(session: Session, locality_id: str, today: date | None = None)
         for hh_id, mem, dl in wave:
             due_ = HouseholdDue(hh_id, [mem])
             due_.amount, due_.refused = amount_due(pack, [mem], today)
-            for link_id, chat_id in subs.get(hh_id, []):
+            for link_id, chat in subs.get(hh_id, []):
                 result.queued += outbox.enqueue(
-                    session, key=f"newborn:{mem.person_id}:{label}:chat:{chat_id}", chat_id=chat_id,
+                    session, key=f"newborn:{mem.person_id}:{label}:chat:{chat.key}", chat=chat,
                     text=render(pack, NEWBORN, dl, today, [due_]), campaign_id=campaign.id,
+                    params=_params(chat, pack, NEWBORN, dl, today, [due_]),
                     not_before=_send_moment(today), chat_link_id=link_id, household_id=hh_id,
                     coverage_year=pack.coverage_year)
         campaign.built_at = utcnow()
@@ -409,6 +404,8 @@ def recheck(session: Session, rows: list[Any]) -> dict[int, str]:
         hh = HouseholdDue(r.household_id, members)
         hh.amount, hh.refused = amount_due(pack, members, today)
         r.text = render(pack, kind, campaign.deadline, today, [hh])
+        if getattr(r, "params", None) is not None:  # a templated channel's row (scheduler.channels)
+            r.params = reminder_params(pack, kind, campaign.deadline, today, [hh])
     return skip
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Campaign kinds and statuses
@@ -51,16 +51,38 @@ class Campaign(SQLModel, table=True):
     note: str | None = None
 
 
+def _telegram_channel(context: Any) -> str | None:
+    return "telegram" if context.get_current_parameters().get("chat_id") is not None else None
+
+
+def _telegram_address(context: Any) -> str | None:
+    chat_id = context.get_current_parameters().get("chat_id")
+    return None if chat_id is None else str(chat_id)
+
+
 class OutboxMessage(SQLModel, table=True):
-    """A message to send. `key` is unique: enqueueing the same key twice is a no-op."""
+    """A message to send. `key` is unique: enqueueing the same key twice is a no-op.
+
+    The recipient is `channel` + `address` (Alembic 0005_channels): a Telegram chat id as text, a
+    WeChat openid, a phone. Telegram rows also keep the numeric `chat_id` the Bot API sender reads
+    (channel and address are filled from it when a row names only that). Each channel has its own
+    sender: `scheduler.sender` for Telegram, `scheduler.channels` for the others.
+    """
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_ready", "status", "not_before"),)
+    __table_args__ = (Index("ix_outbox_ready", "status", "not_before"),
+                      Index("ix_outbox_channel_address", "channel", "address"))
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=200)
     campaign_id: int | None = Field(default=None, index=True)
-    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
+    channel: str | None = Field(default=None, sa_column=Column(String(16), nullable=False, default=_telegram_channel,
+                                                                server_default="telegram"))
+    address: str | None = Field(default=None, sa_column=Column(String(64), nullable=False, default=_telegram_address))
+    # Values of a templated message (WeChat template / subscription message, SMS template), kept
+    # beside the text: the channel fills its approved template from them (scheduler.channels.reminders).
+    params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     kind: str = "text"  # text | document | photo
     text: str = ""
     file_path: str | None = None

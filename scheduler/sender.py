@@ -247,6 +247,7 @@ class OutboxSender:
         sql = text(
             f"UPDATE outbox_message SET status = 'sending', claimed_by = :me, claimed_at = :now, "
             f"attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox_message WHERE "
+            f"channel = 'telegram' AND "  # issue 15: other channels have their own senders (scheduler.channels)
             f"((status = 'pending' AND not_before <= :now) OR (status = 'sending' AND claimed_at < :stale)) "
             f"AND (campaign_id IS NULL OR campaign_id NOT IN (SELECT id FROM campaign WHERE status = 'paused')) "
             f"ORDER BY not_before, id LIMIT :n{lock}) RETURNING {_CLAIM_COLUMNS}"
@@ -266,7 +267,8 @@ class OutboxSender:
 
     def _nothing_left(self) -> bool:
         with Session(self.engine) as session:
-            left = session.execute(text("SELECT count(*) FROM outbox_message WHERE status IN ('pending', 'sending')"))
+            left = session.execute(text("SELECT count(*) FROM outbox_message WHERE channel = 'telegram' "
+                                        "AND status IN ('pending', 'sending')"))
             return int(left.scalar_one()) == 0
 
     # ---- sending -------------------------------------------------------------------------------------

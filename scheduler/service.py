@@ -87,6 +87,7 @@ class EmbeddedScheduler:
         self._tasks: list[asyncio.Task] = []
         self._sender_thread: threading.Thread | None = None
         self._sender_loop: asyncio.AbstractEventLoop | None = None
+        self._channels: Any = None  # WeChat and SMS senders (scheduler.channels.runner)
         self.running = False
 
     async def start(self, *, raise_if_locked: bool = False) -> None:
@@ -122,7 +123,16 @@ class EmbeddedScheduler:
                 self._tasks.append(asyncio.create_task(self._watch_sender(), name="outbox-sender"))
             else:
                 log.warning("no BOT_TOKEN: reminders are queued but not sent by this process")
+            await self._start_channels()
         self.running = True
+
+    async def _start_channels(self) -> None:
+        """Issue 15: WeChat and SMS reminders have senders of their own, started when configured."""
+        from scheduler.channels.runner import ChannelSenders
+
+        channels = ChannelSenders(self.settings, self.engine)
+        if await asyncio.to_thread(channels.start):
+            self._channels = channels
 
     # The sender gets its own thread, event loop and Bot session. Its database calls are short but
     # blocking; on SQLite, inside the bot's loop they could wait on a write lock that a bot update holds
@@ -184,6 +194,8 @@ class EmbeddedScheduler:
                 self._sender_loop.call_soon_threadsafe(self.sender.stop)
         if self._sender_thread is not None:
             await asyncio.to_thread(self._sender_thread.join, 30)
+        if self._channels is not None:
+            await asyncio.to_thread(self._channels.stop)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 eval "$(bash scripts/services.sh)"
 export YIBAO_TEST_TMP=${YIBAO_TEST_TMP:-$(mktemp -d)}
-.venv/bin/ruff check bot handlers scheduler tests bench
+.venv/bin/ruff check bot handlers scheduler wechat sms tests bench
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

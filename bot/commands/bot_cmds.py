@@ -95,15 +95,23 @@ def chat(
     ),
     area: str | None = typer.Option(None, "--area", help="工作人员所在乡镇或村的名称（默认取第一个）"),
     user_id: int = typer.Option(10001, "--user-id", help="终端用户的聊天 id"),
+    channel: str = typer.Option("telegram", "--channel", help="按哪个渠道显示：telegram（按钮）| wechat（公众号：数字选项）"),
 ) -> None:
     """Talk to the bot in this terminal (no token needed); demo data is generated on first use."""
     import logging
 
-    from bot.commands.common import require_locality
+    from bot.commands.common import fail, require_locality
     from bot.terminal import TerminalError, run_terminal
 
+    if channel not in ("telegram", "wechat"):
+        fail(f"不支持的渠道“{channel}”。可选：telegram、wechat")
     if locality:
         locality = require_locality(locality)
+    if channel == "wechat":
+        if staff:
+            fail("工作人员功能只在 Telegram 渠道提供；试用公众号请去掉 --staff。")
+        _chat_wechat(locality)
+        return
     if staff:
         from bot.commands.common import fail
         from bot.registry.access import AccessError, normalize_role
@@ -125,6 +133,18 @@ def chat(
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         pass
+
+
+def _chat_wechat(locality: str | None) -> None:
+    import logging
+
+    from wechat.terminal import run_terminal
+
+    settings = _settings_or_exit()
+    if settings.log_level.upper() not in ("DEBUG",):
+        logging.getLogger().setLevel(logging.WARNING)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_terminal(settings, locality=locality))
 
 
 def fake_api(

@@ -31,6 +31,7 @@ from bot.conversation.facts import CHOSEN, merge
 from bot.conversation.model import Incoming, Outcome, Reply
 from bot.conversation.state import TURN_KEYS, DialogueState, OpenQuestion, Place
 from bot.conversation.understand import Turn, read
+from bot.registry.chats import Chat
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class _Run:
 def handle(state: DialogueState, incoming: Incoming, deps: Deps | None = None) -> Outcome:
     """The replies to one incoming message and the dialogue state after it."""
     if deps is None:
-        deps = Deps.default(chat_id=_chat_id(incoming))
+        deps = Deps.default(_chat(incoming))
     run = _Run(copy.deepcopy(state), incoming, deps)
     run.state.expire(clock.now())
     _load_place(run)
@@ -72,10 +73,11 @@ def handle(state: DialogueState, incoming: Incoming, deps: Deps | None = None) -
     return Outcome(run.replies, run.state, run.delete_incoming, run.events)
 
 
-def _chat_id(incoming: Incoming) -> int | None:
+def _chat(incoming: Incoming) -> Chat | None:
+    """The registry's key for the chat the message came from (None when it names none)."""
     try:
-        return int(incoming.address)
-    except (TypeError, ValueError):
+        return Chat(incoming.channel, incoming.address)
+    except ValueError:
         return None
 
 
@@ -85,13 +87,13 @@ def _chat_id(incoming: Incoming) -> int | None:
 def _load_place(run: _Run) -> None:
     """The place the chat named in an earlier dialogue (stored in the registry), read once."""
     state = run.state
-    if state.profile_loaded or state.place is not None or run.deps.chat_id is None:
+    if state.profile_loaded or state.place is not None or run.deps.chat is None:
         state.profile_loaded = True
         return
     from bot.registry.profiles import remembered_place
 
     state.profile_loaded = True
-    found = remembered_place(run.deps.chat_id, engine=run.deps.engine)
+    found = remembered_place(run.deps.chat, engine=run.deps.engine)
     if found is None or places.pack_for(found.locality_id) is None:
         return
     town = found.area_name if found.area_level == "town" else None
@@ -108,10 +110,10 @@ def _set_place(run: _Run, locality: str, town: str | None = None, village: str |
     if old is not None and old.locality == locality and not town and not village:
         return False  # "五河" again after 五河县城关镇: keep the town
     area_id = None
-    if run.deps.chat_id is not None:
+    if run.deps.chat is not None:
         from bot.registry.profiles import remember_place
 
-        area_id = remember_place(run.deps.chat_id, locality, village or town, engine=run.deps.engine)
+        area_id = remember_place(run.deps.chat, locality, village or town, engine=run.deps.engine)
         run.events.append(f"place:{locality}")
     state.place = Place(locality, town, village, area_id)
     return True
@@ -513,11 +515,11 @@ def _subscribe(run: _Run, target: str) -> None:
         run.say(Reply(menus.PRIVATE_ONLY))
         return
     last = run.state.last_lookup
-    if not last or target not in ("person", "household") or run.deps.chat_id is None:
+    if not last or target not in ("person", "household") or run.deps.chat is None:
         run.say(Reply("这个按钮已过期，请先重新查询参保。"))
         return
     household = target == "household" and last.get("household_id") is not None
-    new = subscriptions.subscribe(run.deps.chat_id, person_id=last.get("person_id"),
+    new = subscriptions.subscribe(run.deps.chat, person_id=last.get("person_id"),
                                   household_id=last.get("household_id") if household else None,
                                   engine=run.deps.engine)
     if not new:
@@ -531,10 +533,10 @@ def _subscribe(run: _Run, target: str) -> None:
 def _unsubscribe(run: _Run) -> None:
     from bot.registry import subscriptions
 
-    if run.deps.chat_id is None:
+    if run.deps.chat is None:
         run.say(Reply("您目前没有订阅缴费提醒。"))
         return
-    ended = subscriptions.unsubscribe(run.deps.chat_id, engine=run.deps.engine)
+    ended = subscriptions.unsubscribe(run.deps.chat, engine=run.deps.engine)
     if ended:
         run.events.append(f"unsubscribed:{ended}")
         run.say(Reply(f"已取消 {ended} 项缴费提醒，以后不再发送。需要时可以重新查询后订阅。"))

@@ -7,6 +7,7 @@ from functools import cached_property
 
 from sqlalchemy import Engine
 
+from bot.registry.chats import Chat
 from bot.settings import Settings, get_settings
 
 
@@ -14,7 +15,11 @@ from bot.settings import Settings, get_settings
 class Deps:
     settings: Settings
     engine_: Engine | None = None
-    chat_id: int | None = None  # the registry's key for the chat (Telegram chat id)
+    # The registry's key for the chat: a Chat (channel + address); a Telegram chat id is accepted.
+    chat: Chat | int | None = None
+
+    def __post_init__(self) -> None:
+        self.chat = Chat.of(self.chat)
 
     @cached_property
     def engine(self) -> Engine:
@@ -25,5 +30,5 @@ class Deps:
         return open_db(self.settings)
 
     @classmethod
-    def default(cls, chat_id: int | None = None) -> Deps:
-        return cls(get_settings(), None, chat_id)
+    def default(cls, chat: Chat | int | None = None) -> Deps:
+        return cls(get_settings(), None, chat)

@@ -121,7 +121,7 @@ def look_up(state: DialogueState, number: str, name: str, deps: Deps) -> Looked:
 
     state.drop_id()
     state.open = None
-    chat_id = deps.chat_id
+    chat_id = deps.chat
     settings = deps.settings
     with session_scope(deps.engine) as session:
         # Per chat, per ID number across all chats, and a ceiling on failed lookups; refusals audited.

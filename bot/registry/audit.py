@@ -35,6 +35,7 @@ from sqlmodel import Session
 
 from bot import clock
 from bot.registry import ids
+from bot.registry.chats import Chat
 from bot.registry.models import AppSecret, AuditLog
 from bot.settings import Settings, get_settings
 
@@ -113,9 +114,12 @@ def _since(seconds: int) -> dt.datetime:
     return clock.now() - dt.timedelta(seconds=seconds)
 
 
-def lookups_in_window(session: Session, chat_id: int, settings: Settings | None = None) -> int:
+def lookups_in_window(session: Session, chat_id: Chat | int, settings: Settings | None = None) -> int:
+    """Lookups by one chat (a `Chat`, or a Telegram chat id) in the per-chat window."""
     settings = settings or get_settings()
-    return _count(session, AuditLog.chat_id == chat_id, AuditLog.at >= _since(settings.lookup_window_seconds),
+    chat = Chat.of(chat_id)
+    assert chat is not None
+    return _count(session, *chat.match(AuditLog), AuditLog.at >= _since(settings.lookup_window_seconds),
                   AuditLog.outcome.not_in(REFUSALS))
 
 
@@ -123,17 +127,17 @@ def lookups_of_subject(session: Session, key: str, settings: Settings | None = N
     """Lookups of one number (by subject key) from any chat in the per-ID window."""
     settings = settings or get_settings()
     return _count(session, AuditLog.subject_key == key, AuditLog.at >= _since(settings.lookup_id_window_seconds),
-                  AuditLog.chat_id.is_not(None), AuditLog.outcome.not_in(REFUSALS))
+                  AuditLog.address.is_not(None), AuditLog.outcome.not_in(REFUSALS))
 
 
 def failed_lookups(session: Session, settings: Settings | None = None) -> int:
     """Failed lookups from any chat in the global window."""
     settings = settings or get_settings()
     return _count(session, AuditLog.outcome.in_(FAILED), AuditLog.at >= _since(settings.lookup_failed_window_seconds),
-                  AuditLog.chat_id.is_not(None))
+                  AuditLog.address.is_not(None))
 
 
-def lookup_allowed(session: Session, chat_id: int | None, settings: Settings | None = None) -> bool:
+def lookup_allowed(session: Session, chat_id: Chat | int | None, settings: Settings | None = None) -> bool:
     """True while the chat has made fewer than settings.lookup_limit lookups in the last
     settings.lookup_window_seconds. Lookups without a chat (CLI, staff tools) are not limited.
 
@@ -155,12 +159,13 @@ def _span_zh(seconds: int) -> str:
     return f"{max(1, seconds // 60)}分钟"
 
 
-def check_lookup(session: Session, *, chat_id: int | None, id_number: str, settings: Settings | None = None,
+def check_lookup(session: Session, *, chat_id: Chat | int | None, id_number: str, settings: Settings | None = None,
                  actor: str = "resident", action: str = "status") -> LookupVerdict:
     """Call before a status lookup. Applies the per-chat, per-ID and global limits in that order;
     a refusal is audited here (so none can be forgotten) and comes back with its Chinese line.
     After an allowed lookup the caller records the result with `record` (same number, same chat).
-    Lookups without a chat are always allowed (operators on the server)."""
+    Lookups without a chat are always allowed (operators on the server). `chat_id` is a `Chat` (any
+    channel) or a Telegram chat id."""
     if chat_id is None:
         return ALLOWED
     settings = settings or get_settings()
@@ -186,7 +191,7 @@ def check_lookup(session: Session, *, chat_id: int | None, id_number: str, setti
     return verdict
 
 
-def record(session: Session, *, chat_id: int | None, actor: str, action: str, id_number: str | None = None,
+def record(session: Session, *, chat_id: Chat | int | None, actor: str, action: str, id_number: str | None = None,
            outcome: str, settings: Settings | None = None) -> AuditLog:
     """Add an audit row (flushed, committed with the caller's session). The ID is masked here and
     its keyed hash stored beside it."""
@@ -194,9 +199,11 @@ def record(session: Session, *, chat_id: int | None, actor: str, action: str, id
     return _add(session, chat_id=chat_id, actor=actor, action=action, id_number=id_number, outcome=outcome, key=key)
 
 
-def _add(session: Session, *, chat_id: int | None, actor: str, action: str, id_number: str | None, outcome: str,
+def _add(session: Session, *, chat_id: Chat | int | None, actor: str, action: str, id_number: str | None, outcome: str,
          key: str | None) -> AuditLog:
-    row = AuditLog(at=clock.now(), chat_id=chat_id, actor=actor, action=action,
+    chat = Chat.of(chat_id)
+    where = chat.columns() if chat is not None else {}
+    row = AuditLog(at=clock.now(), **where, actor=actor, action=action,
                    subject_masked=ids.mask(id_number) if id_number else None, subject_key=key, outcome=outcome)
     session.add(row)
     session.flush()

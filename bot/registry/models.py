@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Numeric, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -49,6 +49,28 @@ class AwareDateTime(TypeDecorator):
 def _chat_id_column(*, primary_key: bool = False, nullable: bool = False) -> Column:
     # Telegram chat ids exceed 32 bits.
     return Column(BigInteger, primary_key=primary_key, nullable=nullable, autoincrement=False)
+
+
+# A chat is a channel and an address on it (bot.registry.chats): Telegram chat id as text, WeChat
+# openid, phone number. Tables keyed by chat keep `chat_id` for Telegram rows, which the Bot API
+# sender and the staff handlers read; a row written with only `chat_id` (Telegram code that predates
+# the channels) gets its channel and address from it here, so (channel, address) is always filled.
+def _telegram_channel(context) -> str | None:  # noqa: ANN001 - SQLAlchemy's execution context
+    return "telegram" if context.get_current_parameters().get("chat_id") is not None else None
+
+
+def _telegram_address(context) -> str | None:  # noqa: ANN001
+    chat_id = context.get_current_parameters().get("chat_id")
+    return None if chat_id is None else str(chat_id)
+
+
+def _channel_column(*, primary_key: bool = False, nullable: bool = False, server_default: str | None = None) -> Column:
+    return Column(String(16), primary_key=primary_key, nullable=nullable, default=_telegram_channel,
+                  server_default=server_default)
+
+
+def _address_column(*, primary_key: bool = False, nullable: bool = False) -> Column:
+    return Column(String(64), primary_key=primary_key, nullable=nullable, default=_telegram_address)
 
 
 class Locality(SQLModel, table=True):
@@ -132,12 +154,17 @@ class Payment(SQLModel, table=True):
 
 
 class ChatProfile(SQLModel, table=True):
+    """A chat we know: the place it named, and when the resident last wrote (WeChat's 客服 window)."""
+
     __tablename__ = "chat_profile"
 
-    chat_id: int = Field(sa_column=_chat_id_column(primary_key=True))
+    channel: str | None = Field(default=None, sa_column=_channel_column(primary_key=True))
+    address: str | None = Field(default=None, sa_column=_address_column(primary_key=True))
+    chat_id: int | None = Field(default=None, sa_column=_chat_id_column(nullable=True))  # Telegram only
     locality_id: str | None = Field(default=None, foreign_key="locality.id", max_length=64)
     area_id: int | None = Field(default=None, foreign_key="area.id")
     updated_at: dt.datetime = Field(default_factory=clock.now, sa_type=AwareDateTime)
+    last_seen_at: dt.datetime | None = Field(default=None, sa_type=AwareDateTime)
 
 
 class ChatLink(SQLModel, table=True):
@@ -148,10 +175,13 @@ class ChatLink(SQLModel, table=True):
         Index("ix_chat_link_chat", "chat_id"),
         Index("ix_chat_link_person", "person_id"),
         Index("ix_chat_link_household", "household_id"),
+        Index("ix_chat_link_channel_address", "channel", "address"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    chat_id: int = Field(sa_column=_chat_id_column())
+    chat_id: int | None = Field(default=None, sa_column=_chat_id_column(nullable=True))  # Telegram only
+    channel: str | None = Field(default=None, sa_column=_channel_column(server_default="telegram"))
+    address: str | None = Field(default=None, sa_column=_address_column())
     person_id: int | None = Field(default=None, foreign_key="person.id")
     household_id: int | None = Field(default=None, foreign_key="household.id")
     consent_at: dt.datetime = Field(default_factory=clock.now, sa_type=AwareDateTime)
@@ -212,16 +242,53 @@ class AuditLog(SQLModel, table=True):
         Index("ix_audit_log_chat_at", "chat_id", "at"),
         Index("ix_audit_log_subject_at", "subject_key", "at"),
         Index("ix_audit_log_outcome_at", "outcome", "at"),
+        Index("ix_audit_log_channel_address_at", "channel", "address", "at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     at: dt.datetime = Field(default_factory=clock.now, sa_type=AwareDateTime)
-    chat_id: int | None = Field(default=None, sa_column=_chat_id_column(nullable=True))
+    chat_id: int | None = Field(default=None, sa_column=_chat_id_column(nullable=True))  # Telegram only
+    channel: str | None = Field(default=None, sa_column=_channel_column(nullable=True))  # None: no chat (CLI)
+    address: str | None = Field(default=None, sa_column=_address_column(nullable=True))
     actor: str = Field(max_length=32)  # "resident" | "staff" | "cli" | ...
     action: str = Field(max_length=32)  # "status" | "household" | ...
     subject_masked: str | None = Field(default=None, max_length=32)
     subject_key: str | None = Field(default=None, max_length=64)
     outcome: str = Field(max_length=32)  # "found" | "not_found" | "invalid" | "rate_limited" | ...
+
+
+class DialogueStateRow(SQLModel, table=True):
+    """A chat's dialogue state where no Redis keeps it (the WeChat adapter; Alembic 0005_channels)."""
+
+    __tablename__ = "dialogue_state"
+
+    channel: str = Field(sa_column=Column(String(16), primary_key=True))
+    address: str = Field(sa_column=Column(String(64), primary_key=True))
+    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: dt.datetime = Field(default_factory=clock.now, sa_type=AwareDateTime)
+
+
+class ChannelOptOut(SQLModel, table=True):
+    """An address that must get no more reminders on its channel: a phone that replied TD (退订), or
+    that the SMS provider reports as opted out. Kept, with when and why, for audit."""
+
+    __tablename__ = "channel_opt_out"
+
+    channel: str = Field(sa_column=Column(String(16), primary_key=True))
+    address: str = Field(sa_column=Column(String(64), primary_key=True))
+    at: dt.datetime = Field(default_factory=clock.now, sa_type=AwareDateTime)
+    reason: str = Field(default="", max_length=64)
+
+
+class ApiToken(SQLModel, table=True):
+    """An access token of an outside API (WeChat's), shared by every process when there is no Redis,
+    so two processes do not keep invalidating each other's token (Alembic 0005_channels)."""
+
+    __tablename__ = "api_token"
+
+    name: str = Field(primary_key=True, max_length=100)
+    value: str = Field(sa_column=Column(String(1024), nullable=False))
+    expires_at: dt.datetime = Field(sa_type=AwareDateTime)
 
 
 REGISTRY_TABLES = [
@@ -237,4 +304,7 @@ REGISTRY_TABLES = [
     InviteCode.__table__,
     AuditLog.__table__,
     AppSecret.__table__,
+    DialogueStateRow.__table__,
+    ChannelOptOut.__table__,
+    ApiToken.__table__,
 ]

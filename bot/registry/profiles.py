@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot import clock
+from bot.registry.chats import Chat
 from bot.registry.db import session_scope
 from bot.registry.models import Area, ChatProfile
 
@@ -25,10 +26,17 @@ class RememberedPlace:
     area_level: str | None
 
 
-def remembered_place(chat_id: int, *, engine: Engine | None = None) -> RememberedPlace | None:
-    """The chat's stored place, or None for a chat that never named one."""
+def _key(chat: Chat | int) -> tuple[str, str]:
+    found = Chat.of(chat)
+    assert found is not None
+    return found.channel, found.address
+
+
+def remembered_place(chat: Chat | int, *, engine: Engine | None = None) -> RememberedPlace | None:
+    """The chat's stored place, or None for a chat that never named one (`chat`: a `Chat`, or a
+    Telegram chat id)."""
     with session_scope(engine) as session:
-        profile = session.get(ChatProfile, chat_id)
+        profile = session.get(ChatProfile, _key(chat))
         if profile is None or not profile.locality_id:
             return None
         area = session.get(Area, profile.area_id) if profile.area_id is not None else None
@@ -46,14 +54,41 @@ def area_id_for(session: object, locality_id: str, name: str | None) -> int | No
     return row
 
 
-def remember_place(chat_id: int, locality_id: str, area_name: str | None = None, *,
+def _profile(session: object, chat: Chat | int) -> ChatProfile:
+    found = Chat.of(chat)
+    assert found is not None
+    profile = session.get(ChatProfile, (found.channel, found.address))  # type: ignore[attr-defined]
+    return profile if profile is not None else ChatProfile(**found.columns())
+
+
+def remember_place(chat: Chat | int, locality_id: str, area_name: str | None = None, *,
                    engine: Engine | None = None) -> int | None:
     """Store the chat's place (creating its profile on first use); returns the area id, if known."""
     with session_scope(engine) as session:
         area_id = area_id_for(session, locality_id, area_name)
-        profile = session.get(ChatProfile, chat_id)
-        if profile is None:
-            profile = ChatProfile(chat_id=chat_id)
+        profile = _profile(session, chat)
         profile.locality_id, profile.area_id, profile.updated_at = locality_id, area_id, clock.now()
         session.add(profile)
         return area_id
+
+
+def seen(chat: Chat, *, engine: Engine | None = None) -> None:
+    """The resident just wrote: WeChat allows 客服消息 to them for 48 hours from now.
+
+    One upsert statement, as it runs for every message: on SQLite a read-then-write transaction
+    fails at once when another writer is active, where a single write waits its turn."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    with session_scope(engine) as session:
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        now = clock.now()
+        stmt = insert(ChatProfile).values(**chat.columns(), updated_at=now, last_seen_at=now)
+        session.execute(stmt.on_conflict_do_update(index_elements=["channel", "address"],
+                                                   set_={"last_seen_at": stmt.excluded.last_seen_at}))
+
+
+def last_seen(chat: Chat, *, engine: Engine | None = None) -> object | None:
+    """When the resident last wrote (aware datetime), or None."""
+    with session_scope(engine) as session:
+        profile = session.get(ChatProfile, (chat.channel, chat.address))
+        return profile.last_seen_at if profile is not None else None

@@ -144,7 +144,7 @@ async def test_unsigned_or_wrongly_signed_updates_are_refused_and_never_acted_on
     assert seen.ids == [99]
     assert {c.chat_id for c in recorder.calls if hasattr(c, "chat_id")} == {7099}
     with Session(engine) as s:
-        assert all(s.get(ChatProfile, 7000 + n) is None for n in range(1, len(forged) + 1))
+        assert all(s.get(ChatProfile, ("telegram", str(7000 + n))) is None for n in range(1, len(forged) + 1))
 
 
 MALFORMED: dict[str, bytes] = {

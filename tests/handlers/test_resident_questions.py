@@ -137,7 +137,7 @@ async def test_typed_place_is_confirmed_and_remembered(talk: Any, db_engine: Any
     replies = await c.say("滕州")
     assert any("记住了" in r and "滕州市" in r for r in replies), replies
     with Session(db_engine) as s:
-        assert s.get(ChatProfile, 901).locality_id == "tengzhou"
+        assert s.get(ChatProfile, ("telegram", "901")).locality_id == "tengzhou"
     # Later questions answer for the remembered place.
     replies = await c.say("什么时候截止交费")
     dl = engine.deadline("tengzhou", Person(), clock.today())
@@ -154,7 +154,7 @@ async def test_town_name_sets_locality_and_area(talk: Any, db_engine: Any) -> No
     replies = await c.say(town)
     assert any("记住了" in r and "五河县" in r for r in replies), replies
     with Session(db_engine) as s:
-        profile = s.get(ChatProfile, 902)
+        profile = s.get(ChatProfile, ("telegram", "902"))
         assert profile.locality_id == "wuhe"
         assert profile.area_id is not None and s.get(Area, profile.area_id).name == town
 

@@ -129,6 +129,15 @@ BAD = [
     case("webhook", "WEBHOOK_PORT out of range", BOT_TOKEN=GOOD_TOKEN, WEBHOOK_PORT="99999"),
     case("webhook", "WEBHOOK_SECRET too short", BOT_TOKEN=GOOD_TOKEN, WEBHOOK_SECRET="abc"),
     case("scheduler --bogus", "unknown option"),
+    # channels (issue 15)
+    case("wechat", "no WECHAT_TOKEN"),
+    case("wechat", "WECHAT_AES_KEY not an EncodingAESKey", WECHAT_TOKEN="tok", WECHAT_AES_KEY="!" * 43),
+    case("wechat", "安全模式 without WECHAT_APP_ID", WECHAT_TOKEN="tok", WECHAT_AES_KEY="a" * 43),
+    case("wechat --port 70000", "port out of range", WECHAT_TOKEN="tok"),
+    case("fake-wechat", "no WECHAT_TOKEN"),
+    case("fake-sms --port 70000", "port out of range"),
+    case("chat --channel line", "unknown channel"),
+    case("chat --channel wechat --staff county-admin --locality wuhe", "staff features are Telegram's"),
     case("nosuchcommand", "unknown command"),
 ]
 

@@ -147,7 +147,7 @@ async def test_first_contact_bind_is_stored_without_an_apology(chats: Chats, ses
     texts = chats.texts(await chats.send(701, f"/bind {code}"))
     assert SORRY_TEXT not in texts and texts[0].startswith("绑定成功")
     session.rollback()  # end the read snapshot: the bot wrote in its own transactions
-    assert session.get(ChatProfile, 701) is None
+    assert session.get(ChatProfile, ("telegram", "701")) is None
     assert session.exec(select(Staff).where(Staff.user_id == 701)).one().role == "village_cadre"
 
 
