@@ -300,7 +300,9 @@ def refund(ctx: Ctx) -> Answered:
     who = person(facts, age=ages(facts, day)[-1])
     reason = facts.get("refund_reason")
     if reason:
-        event = died_on(facts) if reason == "death" else _date_of(facts.get("event_on"))
+        # The event the refund turns on: the death, else the date the message gives (joining employee
+        # insurance, the second payment), which the reader may have taken for a payment date.
+        event = died_on(facts) if reason == "death" else (_date_of(facts.get("event_on")) or paid_on(facts, pack))
         ans = engine.refund(pack, who, day, reason, event_on=event)
         return Answered([Reply(render.refund(ans, pack, ctx.note()), _rows(follow_ups("contact", "how_to_pay")))])
     # No reason given: the rule for each reason the document names, then the reasons as choices.

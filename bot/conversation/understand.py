@@ -48,6 +48,17 @@ _SPECIAL_LATE = (
     ("mental", re.compile(r"精神(?:障碍|病|分裂)")),
     ("new_aid", re.compile(r"退捕渔民|退捕")),
 )
+# A baby N months old: its birth year (for the fees that depend on it).
+_BABY_AGE = re.compile(r"(\d{1,2}|[一二两三四五六七八九十]|十一|十二)\s*个\s*(?:多)?\s*月(?:了|大|多)")
+_CN_MONTHS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+              "十一": 11, "十二": 12}
+
+
+def _months_ago(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 - months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
 # "今年生的", "去年生的孩子": a baby's birth year.
 _THIS_YEAR_BABY = re.compile(r"(?:今年|去年)(?:刚)?(?:出生|生)(?:的)?")
 # Leaving a job ends employee insurance: "九月份辞职了" starts a break (in months to today).
@@ -61,6 +72,8 @@ _RECOGNISED = re.compile(r"评上|评为|认定(?:为|成)?|纳入|批下来|办
 # A message that may ask about several people: two categories, or several ages ("分别", "各", "一家").
 _SEVERAL = re.compile(r"分别|各交|各自|各是|都交多少|一家|全家|家里.{0,3}口人|老两口|(?:\d{1,3}).*(?:\d{1,3})")
 _EACH = re.compile(r"分别|各(?:交|自|是|要)")
+# Where another person begins in run-on text: "俺爹今年六十八了俺娘七十一了".
+_KIN_START = re.compile(r"(?=(?:俺|我|咱)(?:家)?(?:爹|娘|爸|妈|老伴|老头|儿子|闺女|孙子|孙女|媳妇|婆婆|公公|自己|自个))")
 # The resident corrects what they said: "哦不对 他六十八", "不是五河 是桃园", "说错了".
 _CORRECTING = re.compile(r"不对|说错|记错|搞错|弄错|打错|写错|不是.{1,8}是")
 # A place named only to be denied ("不是五河 是桃园"): taken out before reading the message.
@@ -133,6 +146,12 @@ def _facts(slots: Any, text: str) -> dict[str, Any]:
         facts["paid_on"] = _iso(paid)
     if _ON_TIME.search(text) and not facts.get("paid_on"):
         facts["paid_on"] = ON_TIME
+    old = _BABY_AGE.search(text)
+    if facts.get("newborn") and old and "birth_year" not in facts:
+        raw = old.group(1)
+        months = int(raw) if raw.isdigit() else _CN_MONTHS.get(raw, 0)
+        if 0 < months <= 12:
+            facts["birth_year"] = _months_ago(clock.today(), months).year
     if _THIS_YEAR_BABY.search(text) and facts.get("newborn") is not False:
         facts.setdefault("birth_year", clock.today().year if "今年" in text else clock.today().year - 1)
         facts["newborn"] = True
@@ -194,6 +213,10 @@ def _from_elsewhere(text: str, locality: str) -> bool:
     if not m:
         return False
     home = m.group(1)
+    from bot.nlu.unknown_places import is_place
+
+    if not is_place(home):
+        return False  # "俺是监测户个人…": not a place at all
     from bot.policy import get_pack
 
     pack = get_pack(locality)
@@ -211,7 +234,8 @@ def _alternatives(text: str) -> tuple[dict[str, Any], ...]:
     person ("低保户交多少 五保户呢"); so does each clause naming a relative or an age when two or more
     ages are given ("俺爹七十六 俺娘六十四 俺自己四十 分别交多少")."""
     people: list[dict[str, Any]] = []
-    for _, clause in clauses(text):
+    pieces = [piece for _, chunk in clauses(text) for piece in _KIN_START.split(chunk) if piece]
+    for clause in pieces:
         said = category_words.read(clause).categories
         slots = parse(clause).slots if len(clause) >= 2 else None
         age = slots.get("age") if slots else None
