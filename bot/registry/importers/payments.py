@@ -37,6 +37,7 @@ from bot.registry.importers.common import (
     DEFAULT_CHUNK_ROWS,
     Progress,
     cell,
+    chunks_with_progress,
     gc_paused,
     pack_for,
     prepare_engine,
@@ -44,7 +45,7 @@ from bot.registry.importers.common import (
 )
 from bot.registry.importers.readers import ImportFileError, SpanningRecord, open_table
 from bot.registry.importers.report import ErrorSink, ImportReport
-from bot.registry.importers.roster import WHOLE_ROW_ZH, _bad_date, _chunks
+from bot.registry.importers.roster import WHOLE_ROW_ZH, _bad_date
 from bot.registry.importers.store import PayTarget, store_for
 from bot.registry.importers.values import (
     AMOUNT_LIMIT,
@@ -170,9 +171,9 @@ def import_payments(
         with gc_paused(), engine.begin() as conn:
             store = store_for(conn)
             checker = IdChecker()
-            for chunk in _chunks(table, chunk_rows, progress):
+            for chunk in chunks_with_progress(table, chunk_rows, progress):
                 parsed: list[tuple[int, str, str, dt.date, Decimal, str]] = []
-                for line, cells in chunk:
+                for line, cells in zip(chunk.lines, chunk.rows, strict=True):
                     if cells.__class__ is SpanningRecord:
                         sink.add(line, WHOLE_ROW_ZH, cells.start, cells.reason_zh())
                         continue

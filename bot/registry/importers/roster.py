@@ -12,17 +12,25 @@ import datetime as dt
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from bot.registry.importers.columns import ROSTER_COLUMNS
-from bot.registry.importers.common import Progress, gc_paused, pack_for, prepare_engine, row_is_blank
+from bot.registry.importers.common import (
+    Progress,
+    chunks_with_progress,
+    gc_paused,
+    pack_for,
+    prepare_engine,
+    row_is_blank,
+)
 from bot.registry.importers.places import Entry, PlaceMatcher, norm
-from bot.registry.importers.readers import SpanningRecord, Table, open_table
+from bot.registry.importers.readers import Block, SpanningRecord, open_table
 from bot.registry.importers.report import CONFLICT_KEY, ErrorSink, ImportReport
-from bot.registry.importers.store import PersonRow, Store, store_for
+from bot.registry.importers.store import Store, store_for
 from bot.registry.importers.values import (
     IdChecker,
     control_reason,
@@ -38,13 +46,6 @@ WHOLE_ROW_ZH = "（整行）"
 # Rows per read-validate-write round: larger than the payments importer's, since each round costs
 # a few fixed queries and executemany calls; a 50,000-row chunk still holds only a few tens of MB.
 ROSTER_CHUNK_ROWS = 50_000
-
-
-class _Good(NamedTuple):
-    line: int
-    row: PersonRow
-    categories: frozenset[str]
-    recognised_on: dt.date | None
 
 
 _NO_CATEGORIES: frozenset[str] = frozenset()
@@ -144,10 +145,10 @@ def import_roster(
             store.fk_deferred = fk_deferred
             store.begin_bulk(pack.locality.id)
             places = _Places(store, pack)
-            categories = _Categories(pack)
+            checks = _RowChecks(table.columns, places, _Categories(pack), xlsx=table.unit == "rows")
             seen = _SeenInFile(store.max_person_id())
-            for chunk in _chunks(table, chunk_rows, progress):
-                _import_chunk(chunk, table, store, places, categories, pack.locality.id, sink, report, seen)
+            for chunk in chunks_with_progress(table, chunk_rows, progress):
+                _import_chunk(chunk, checks, store, pack.locality.id, sink, report, seen)
             store.finish()
             report.areas_created = places.created
     except BaseException:
@@ -205,111 +206,164 @@ def _foreign_keys_deferred(conn: Connection) -> Iterator[bool]:
         db.execute("PRAGMA foreign_keys=ON")
 
 
-def _chunks(table: Table, size: int, progress: Progress | None):  # noqa: ANN202 - generator of row lists
-    chunk: list[tuple[int, list[Any]]] = []
-    rows = 0
-    for item in table.rows:
-        chunk.append(item)
-        if len(chunk) >= size:
-            rows += len(chunk)
-            yield chunk
-            chunk = []
-            if progress:
-                progress(table.position(), table.total, rows)
-    if chunk:
-        rows += len(chunk)
-        yield chunk
-    if progress:
-        progress(table.total or table.position(), table.total, rows)
+# A validated row: the person's columns in the order Store.upsert_people writes them, then where it
+# came from and its categories. Plain tuples: up to 1.3 million are built per county file.
+NUMBER, NAME, HOUSEHOLD, RELATION, AREA, PHONE, MIGRANT, BIRTH, LINE, CATS, RECOGNISED = range(11)
+GoodRow = tuple[str, str, str, str, int, str | None, bool, str, int, frozenset[str], dt.date | None]
+# A refused row: (line, column title, value shown, reason, value is an ID number).
+BadRow = tuple[int, str, Any, str, bool]
 
 
-def _import_chunk(
-    chunk: list[tuple[int, list[Any]]],
-    table: Table,
-    store: Store,
-    places: _Places,
-    categories: _Categories,
-    locality_id: str,
-    sink: ErrorSink,
-    report: ImportReport,
-    seen: _SeenInFile,
-) -> None:
-    col = table.columns
-    i_id, i_name, i_hh, i_rel = col["id_number"], col["name"], col["household"], col.get("relation")
-    i_town, i_village, i_phone = col.get("town"), col.get("village"), col.get("phone")
-    i_cat, i_mig, i_rec = col.get("category"), col.get("migrant"), col.get("recognised_on")
-    checker = IdChecker()
-    width = max(col.values()) + 1
-    xlsx = table.unit == "rows"
-    good: dict[str, _Good] = {}
-    place_cache: dict[tuple[str, str], tuple[int | None, str, str]] = {}
-    # The loop below runs once per person (1.3 million times for a county): cells are used as the
-    # csv module gives them (only stripped); NFKC and other normalisation happen in the cached
-    # place/category/flag lookups and on the rare non-ASCII phone or ID. Plain ID numbers are
-    # settled for the whole chunk at once; the rest go through checker.check one by one.
-    settled = checker.certainly_valid(
-        [c[i_id] if c.__class__ is list and len(c) > i_id and c[i_id].__class__ is str else "" for _l, c in chunk]
-    ).tolist()
-    for position, (line, cells) in enumerate(chunk):
+class _RowChecks:
+    """The checks of one roster row, with the per-value caches that make them cheap: `fast(chunk)`
+    settles the clean rows of a plain chunk column by column, `row(line, cells)` checks any other
+    row one at a time. Both apply the same rules and give the same values and reasons; `fast` only
+    settles rows that pass every check and leaves the rest (None) to `row`."""
+
+    def __init__(self, columns: dict[str, int], places: _Places, categories: _Categories, xlsx: bool) -> None:
+        self.col = columns
+        self.width = max(columns.values()) + 1
+        self.places = places
+        self.categories = categories
+        self.xlsx = xlsx
+        self.checker = IdChecker()
+        self.place_cache: dict[tuple[str, str], tuple[int | None, str, str]] = {}
+        self.flag_cache: dict[str, bool | None] = dict(_FLAGS)
+        self.date_cache: dict[str, dt.date | None] = {}
+
+    def place(self, town: str, village: str) -> tuple[int | None, str, str]:
+        got = self.place_cache.get((town, village))
+        if got is None:
+            got = self.place_cache[(town, village)] = self.places.resolve(text(town), text(village))
+        return got
+
+    def flag(self, raw: str) -> bool | None:
+        if raw not in self.flag_cache:
+            self.flag_cache[raw] = parse_flag(raw)
+        return self.flag_cache[raw]
+
+    def date(self, raw: str) -> dt.date | None:
+        if raw not in self.date_cache:
+            self.date_cache[raw] = parse_date(raw)
+        return self.date_cache[raw]
+
+    # -- a whole plain chunk at once ------------------------------------------------------------
+    def fast(self, chunk: Block) -> list[GoodRow | None]:
+        """One entry per row of a plain chunk: its validated values, or None for "check it row by
+        row" (not clean, short, or failing any check)."""
+        rows = chunk.rows
+        n = len(rows)
+        width, col = self.width, self.col
+        usable = [len(r) >= width for r in rows] if min(map(len, rows), default=width) < width else None
+        if chunk.clean is not None or usable is not None:
+            keep = [
+                (chunk.clean is None or chunk.clean[k]) and (usable is None or usable[k]) for k in range(n)
+            ]
+            picked = [k for k in range(n) if keep[k]]
+            rows = [rows[k] for k in picked]
+        else:
+            picked = None
+        out: list[GoodRow | None] = [None] * n
+        if not rows:
+            return out
+        cols = list(zip(*rows, strict=False))
+        empty = ("",) * len(rows)
+
+        def column(key: str) -> tuple[str, ...]:
+            pos = col.get(key)
+            return cols[pos] if pos is not None else empty
+
+        numbers, names, households = column("id_number"), column("name"), column("household")
+        relations, towns, villages = column("relation"), column("town"), column("village")
+        phones, raw_cats, migrants = column("phone"), column("category"), column("migrant")
+        ok = self.checker.certainly_valid(list(numbers)).tolist()
+        # Places are resolved (and new villages created) only for rows that got this far, as row()
+        # does: a village named only by rows with a bad ID is not created.
+        place = self.place
+        areas = [place(t, v)[0] if good and name and hh else None
+                 for good, name, hh, t, v in zip(ok, names, households, towns, villages, strict=True)]
+        cat_values = [self.categories.parse(c) if c else _NO_REASON for c in raw_cats]
+        flags = [self.flag(m) for m in migrants] if "migrant" in col else [False] * len(rows)
+        recognised: list[dt.date | None] = [None] * len(rows)
+        if "recognised_on" in col:
+            recognised = [self.date(r) if r else None for r in column("recognised_on")]
+            bad_dates = [bool(r) and d is None for r, d in zip(column("recognised_on"), recognised, strict=True)]
+        else:
+            bad_dates = None
+        phones = tuple(p if p.isascii() else text(p) for p in phones)
+        too_long = None
+        if (max(map(len, names)) > 64 or max(map(len, households)) > 64 or max(map(len, relations)) > 32
+                or max(map(len, phones)) > 32 or max(map(len, villages)) > 64):
+            too_long = [len(a) > 64 or len(b) > 64 or len(c) > 32 or len(d) > 32 or len(e) > 64
+                        for a, b, c, d, e in zip(names, households, relations, phones, villages, strict=True)]
+        if any(has_control(p) for p in phones if not p.isascii()):
+            too_long = [bool(tl) or has_control(p) for tl, p in zip(too_long or [False] * len(rows), phones, strict=True)]
+        for k in range(len(rows)):
+            area = areas[k]
+            cats, reason = cat_values[k]
+            flag = flags[k]
+            if (area is None or reason or flag is None or (bad_dates is not None and bad_dates[k])
+                    or (too_long is not None and too_long[k])):
+                continue
+            number = numbers[k]
+            out[k if picked is None else picked[k]] = (
+                number, names[k], households[k], relations[k], area, phones[k] or None, flag,
+                f"{number[6:10]}-{number[10:12]}-{number[12:14]}", chunk.lines[k if picked is None else picked[k]],
+                cats, recognised[k],
+            )
+        return out
+
+    # -- one row ----------------------------------------------------------------------------------
+    def row(self, line: int, cells: Any) -> GoodRow | BadRow | None:
+        """The row's values, the reason it is refused, or None for a blank row."""
+        col = self.col
         if cells.__class__ is SpanningRecord:
-            sink.add(line, WHOLE_ROW_ZH, cells.start, cells.reason_zh())
-            continue
-        if xlsx:
+            return (line, WHOLE_ROW_ZH, cells.start, cells.reason_zh(), False)
+        if self.xlsx:
             cells = [c.strip() if c.__class__ is str else text(c) for c in cells]
-        if len(cells) < width:
-            cells = [*cells, *([""] * (width - len(cells)))]
-        raw_id = cells[i_id].strip()
+        if len(cells) < self.width:
+            cells = [*cells, *([""] * (self.width - len(cells)))]
+        raw_id = cells[col["id_number"]].strip()
         if not raw_id and row_is_blank(cells):
-            continue
-        number, reason = (raw_id, "") if settled[position] else checker.check(raw_id)
+            return None
+        number, reason = self.checker.check(raw_id)
         if reason:
-            sink.add(line, COLUMN_ZH["id_number"], raw_id, reason, is_id=True)
-            continue
-        name = cells[i_name].strip()
+            return (line, COLUMN_ZH["id_number"], raw_id, reason, True)
+        name = cells[col["name"]].strip()
         if " " in name or "\u3000" in name:
             name = "".join(name.split())
         if not name:
-            sink.add(line, COLUMN_ZH["name"], "", "姓名为空：请填写与身份证一致的姓名。")
-            continue
-        household = cells[i_hh].strip()
+            return (line, COLUMN_ZH["name"], "", "姓名为空：请填写与身份证一致的姓名。", False)
+        household = cells[col["household"]].strip()
         if not household:
-            sink.add(line, COLUMN_ZH["household"], "", "户号为空：请填写户号（同一户的成员户号相同）。")
-            continue
+            return (line, COLUMN_ZH["household"], "", "户号为空：请填写户号（同一户的成员户号相同）。", False)
+        i_town, i_village = col.get("town"), col.get("village")
         town = cells[i_town] if i_town is not None else ""
         village = cells[i_village] if i_village is not None else ""
-        place = place_cache.get((town, village))
-        if place is None:
-            place = place_cache[(town, village)] = places.resolve(text(town), text(village))
-        area_id, which, reason = place
+        area_id, which, reason = self.place(town, village)
         if area_id is None:
-            sink.add(line, COLUMN_ZH[which], town if which == "town" else village, reason)
-            continue
+            return (line, COLUMN_ZH[which], town if which == "town" else village, reason, False)
         cats: frozenset[str] = _NO_CATEGORIES
-        if i_cat is not None:
-            raw_cat = cells[i_cat].strip()
+        if "category" in col:
+            raw_cat = cells[col["category"]].strip()
             if raw_cat:
-                cats, reason = categories.parse(raw_cat)
+                cats, reason = self.categories.parse(raw_cat)
                 if reason:
-                    sink.add(line, COLUMN_ZH["category"], raw_cat, reason)
-                    continue
+                    return (line, COLUMN_ZH["category"], raw_cat, reason, False)
         migrant = False
-        if i_mig is not None:
-            raw_mig = cells[i_mig]
-            flag = _FLAGS.get(raw_mig)
+        if "migrant" in col:
+            raw_mig = cells[col["migrant"]]
+            flag = self.flag(raw_mig)
             if flag is None:
-                flag = parse_flag(raw_mig)
-                if flag is None:
-                    sink.add(
-                        line, COLUMN_ZH["migrant"], raw_mig, "外出务工一栏应填“是”或“否”（也可留空表示否）。"
-                    )
-                    continue
+                return (line, COLUMN_ZH["migrant"], raw_mig, "外出务工一栏应填“是”或“否”（也可留空表示否）。", False)
             migrant = flag
         recognised_on = None
+        i_rec = col.get("recognised_on")
         if i_rec is not None and cells[i_rec].strip():
-            recognised_on = parse_date(cells[i_rec].strip())
+            recognised_on = self.date(cells[i_rec].strip())
             if recognised_on is None:
-                sink.add(line, "认定日期", cells[i_rec], _bad_date(cells[i_rec]))
-                continue
+                return (line, "认定日期", cells[i_rec], _bad_date(cells[i_rec]), False)
+        i_phone, i_rel = col.get("phone"), col.get("relation")
         phone = cells[i_phone].strip() if i_phone is not None else ""
         if phone and not phone.isascii():
             phone = text(phone)
@@ -321,8 +375,7 @@ def _import_chunk(
                                ("town", town.strip()), ("village", village.strip()), ("phone", phone))
                 if has_control(v)
             )
-            sink.add(line, COLUMN_ZH[column], cells[col[column]], control_reason(COLUMN_ZH[column]))
-            continue
+            return (line, COLUMN_ZH[column], cells[col[column]], control_reason(COLUMN_ZH[column]), False)
         if len(name) > 64 or len(household) > 64 or len(relation) > 32 or len(phone) > 32 or len(village.strip()) > 64:
             column, value, limit = next(
                 (k, v, n) for k, v, n in (("name", name, 64), ("household", household, 64),
@@ -330,81 +383,132 @@ def _import_chunk(
                                           ("village", village.strip(), 64))
                 if len(v) > n
             )
-            sink.add(line, COLUMN_ZH[column], value[:20] + "…",
-                     f"{COLUMN_ZH[column]}太长：最多 {limit} 个字，本行有 {len(value)} 个。请核对这一格。")
-            continue
+            return (line, COLUMN_ZH[column], value[:20] + "…",
+                    f"{COLUMN_ZH[column]}太长：最多 {limit} 个字，本行有 {len(value)} 个。请核对这一格。", False)
         birth = f"{number[6:10]}-{number[10:12]}-{number[12:14]}"
-        row = PersonRow(number, name, household, relation, area_id, phone or None, migrant, birth)
-        earlier = good.get(number)
-        if earlier is not None:
-            if earlier.row.name != name:
-                sink.add(
-                    line,
-                    COLUMN_ZH["name"],
-                    name,
-                    f"同一身份证号在本文件第 {earlier.line} 行的姓名是“{earlier.row.name}”，与本行不一致：请核对是哪一行写错。",
-                )
+        return (number, name, household, relation, area_id, phone or None, migrant, birth, line, cats, recognised_on)
+
+
+_NO_REASON: tuple[frozenset[str], str] = (frozenset(), "")
+
+
+def _validate(chunk: Block, checks: _RowChecks, sink: ErrorSink, report: ImportReport) -> dict[str, GoodRow]:
+    """The chunk's good rows by ID number (first appearance order; an exact repeat counts as
+    unchanged, a repeat with another name or household is refused). Refusals go to the sink in
+    line order."""
+    fast = checks.fast(chunk) if chunk.plain else [None] * len(chunk.rows)
+    errors: list[BadRow] = []
+    if all(g is not None for g in fast):
+        good_rows: list[GoodRow] = fast  # type: ignore[assignment]
+    else:
+        good_rows = []
+        for k, settled in enumerate(fast):
+            got = settled if settled is not None else checks.row(chunk.lines[k], chunk.rows[k])
+            if got is None:
                 continue
-            if earlier.row.household != household:
-                sink.add(
-                    line, COLUMN_ZH["household"], household,
-                    _conflict(household, earlier.row.household, f"本文件第 {earlier.line} 行"),
-                )
-                continue
-            report.unchanged += 1  # an exact repeat: the later row stands for both
-        good[number] = _Good(line, row, cats, recognised_on)
+            if len(got) == 5:
+                errors.append(got)  # type: ignore[arg-type]
+            else:
+                good_rows.append(got)  # type: ignore[arg-type]
+    numbers = [g[NUMBER] for g in good_rows]
+    if len(set(numbers)) == len(numbers):
+        good = dict(zip(numbers, good_rows, strict=True))
+    else:
+        good = {}
+        for g in good_rows:
+            earlier = good.get(g[NUMBER])
+            if earlier is not None:
+                if earlier[NAME] != g[NAME]:
+                    errors.append((
+                        g[LINE], COLUMN_ZH["name"], g[NAME],
+                        f"同一身份证号在本文件第 {earlier[LINE]} 行的姓名是“{earlier[NAME]}”，与本行不一致：请核对是哪一行写错。",
+                        False,
+                    ))
+                    continue
+                if earlier[HOUSEHOLD] != g[HOUSEHOLD]:
+                    errors.append((
+                        g[LINE], COLUMN_ZH["household"], g[HOUSEHOLD],
+                        _conflict(g[HOUSEHOLD], earlier[HOUSEHOLD], f"本文件第 {earlier[LINE]} 行"), False,
+                    ))
+                    continue
+                report.unchanged += 1  # an exact repeat: the later row stands for both
+            good[g[NUMBER]] = g
+    errors.sort(key=itemgetter(0))
+    for line, column, value, reason, is_id in errors:
+        sink.add(line, column, value, reason, is_id=is_id)
+    return good
+
+
+def _import_chunk(
+    chunk: Block,
+    checks: _RowChecks,
+    store: Store,
+    locality_id: str,
+    sink: ErrorSink,
+    report: ImportReport,
+    seen: _SeenInFile,
+) -> None:
+    good = _validate(chunk, checks, sink, report)
     if not good:
         return
     existing = store.existing_people(list(good))
-    to_write: list[_Good] = []
-    category_changes: list[tuple[_Good, frozenset[str]]] = []
-    for number, g in good.items():
-        old = existing.get(number)
-        if old is None:
-            report.inserted += 1
-            to_write.append(g)
-            if g.categories:
-                category_changes.append((g, frozenset()))
-        elif old.name != g.row.name:
-            sink.add(
-                g.line,
-                COLUMN_ZH["name"],
-                g.row.name,
-                f"该身份证号已登记（或在本文件前面出现）的姓名是“{old.name}”，与本行不一致：同一身份证号不能对应两个姓名，请核对。",
-            )
-        elif old.person_id in seen and old.household != g.row.household:
-            sink.add(
-                g.line, COLUMN_ZH["household"], g.row.household,
-                _conflict(g.row.household, old.household or "", "本文件前面的行中"),
-            )
-        elif old.same_as(g.row, g.categories) and g.recognised_on is None:
-            report.unchanged += 1
-        else:
-            report.updated += 1
-            seen.add(old.person_id)
-            to_write.append(g)
-            if old.categories != g.categories or g.recognised_on is not None:
-                category_changes.append((g, old.categories))
+    to_write: list[GoodRow]
+    category_changes: list[tuple[GoodRow, frozenset[str]]]
+    if not existing:
+        # A new locality's roster: every row is a new person (the common case of a big file).
+        to_write = list(good.values())
+        report.inserted += len(to_write)
+        category_changes = [(g, _NO_CATEGORIES) for g in to_write if g[CATS]]
+    else:
+        to_write, category_changes = [], []
+        for number, g in good.items():
+            old = existing.get(number)
+            if old is None:
+                report.inserted += 1
+                to_write.append(g)
+                if g[CATS]:
+                    category_changes.append((g, frozenset()))
+            elif old.name != g[NAME]:
+                sink.add(
+                    g[LINE],
+                    COLUMN_ZH["name"],
+                    g[NAME],
+                    f"该身份证号已登记（或在本文件前面出现）的姓名是“{old.name}”，与本行不一致：同一身份证号不能对应两个姓名，请核对。",
+                )
+            elif old.person_id in seen and old.household != g[HOUSEHOLD]:
+                sink.add(
+                    g[LINE], COLUMN_ZH["household"], g[HOUSEHOLD],
+                    _conflict(g[HOUSEHOLD], old.household or "", "本文件前面的行中"),
+                )
+            elif old.same_as(g, g[CATS]) and g[RECOGNISED] is None:
+                report.unchanged += 1
+            else:
+                report.updated += 1
+                seen.add(old.person_id)
+                to_write.append(g)
+                if old.categories != g[CATS] or g[RECOGNISED] is not None:
+                    category_changes.append((g, old.categories))
     if not to_write:
         return
+    # The household sits where its head lives; otherwise where its first listed member does.
     households: dict[str, int] = {}
     for g in to_write:
-        # The household sits where its head lives; otherwise where its first listed member does.
-        if g.row.relation == "户主" or g.row.household not in households:
-            households[g.row.household] = g.row.area_id
+        if g[HOUSEHOLD] not in households:
+            households[g[HOUSEHOLD]] = g[AREA]
+    households.update((g[HOUSEHOLD], g[AREA]) for g in to_write if g[RELATION] == "户主")
     store.upsert_households(locality_id, list(households.items()))
     report.households_written += len(households)
-    store.upsert_people(locality_id, [g.row for g in to_write])
+    store.upsert_people(locality_id, to_write)
     if category_changes:
-        pids = store.person_ids([g.row.id_number for g, _old in category_changes])
+        pids = store.person_ids([g[NUMBER] for g, _old in category_changes])
         add: list[tuple[int, str, dt.date | None]] = []
         remove: list[tuple[int, str]] = []
         for g, old in category_changes:
-            pid = pids[g.row.id_number]
-            add.extend((pid, code, g.recognised_on) for code in sorted(g.categories - old) or ())
-            if g.recognised_on is not None:
-                add.extend((pid, code, g.recognised_on) for code in sorted(g.categories & old))
-            remove.extend((pid, code) for code in sorted(old - g.categories))
+            pid = pids[g[NUMBER]]
+            add.extend((pid, code, g[RECOGNISED]) for code in sorted(g[CATS] - old) or ())
+            if g[RECOGNISED] is not None:
+                add.extend((pid, code, g[RECOGNISED]) for code in sorted(g[CATS] & old))
+            remove.extend((pid, code) for code in sorted(old - g[CATS]))
         store.set_categories(add, remove)
 
 

@@ -14,7 +14,8 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple
+from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -22,17 +23,10 @@ from sqlalchemy import Connection
 IN_BATCH = 5000
 
 
-class PersonRow(NamedTuple):
-    """One validated roster row (a NamedTuple: built 1.3 million times per county file)."""
-
-    id_number: str
-    name: str
-    household: str
-    relation: str
-    area_id: int
-    phone: str | None
-    migrant: bool
-    birth_date: str  # ISO date, read off the ID number
+# A validated roster row starts with these fields, in this order (roster.GoodRow; plain tuples,
+# built 1.3 million times per county file): id_number, name, household code, relation, area_id,
+# phone or None, migrant, birth_date (ISO date read off the ID number).
+PersonRow = Sequence[Any]
 
 
 @dataclass(frozen=True)
@@ -55,7 +49,7 @@ class Existing:
             self.phone,
             self.migrant,
             self.categories,
-        ) == (row.name, row.household, row.relation, row.area_id, row.phone, row.migrant, categories)
+        ) == (row[1], row[2], row[3], row[4], row[5], row[6], categories)
 
 
 @dataclass(frozen=True)
@@ -226,26 +220,16 @@ class SQLiteStore(Store):
         )
 
     def upsert_people(self, locality_id: str, rows: list[PersonRow]) -> None:
+        # In ID-number order: the unique index then grows mostly at its end instead of at a random
+        # page per row (measured 1.7 s -> 1.4 s for 264 k rows). ?9 is the locality.
+        where = (locality_id,)
         self.cur.executemany(
             "INSERT INTO person (id_number, name, household_id, relation, area_id, phone, migrant, birth_date) "
-            "VALUES (?, ?, (SELECT id FROM household WHERE locality_id = ? AND code = ?), ?, ?, ?, ?, ?) "
+            "VALUES (?1, ?2, (SELECT id FROM household WHERE locality_id = ?9 AND code = ?3), ?4, ?5, ?6, ?7, ?8) "
             "ON CONFLICT (id_number) DO UPDATE SET name = excluded.name, household_id = excluded.household_id, "
             "relation = excluded.relation, area_id = excluded.area_id, phone = excluded.phone, "
             "migrant = excluded.migrant",
-            [
-                (
-                    r.id_number,
-                    r.name,
-                    locality_id,
-                    r.household,
-                    r.relation,
-                    r.area_id,
-                    r.phone,
-                    int(r.migrant),
-                    r.birth_date,
-                )
-                for r in rows
-            ],
+            [(*r[:8], *where) for r in sorted(rows, key=itemgetter(0))],
         )
 
     def insert_payments(self, rows: list[tuple[int, int, dt.date, Decimal, str, str]]) -> int:
@@ -404,18 +388,7 @@ class PostgresStore(Store):
             "COPY stage_person (id_number, name, household, relation, area_id, phone, migrant, birth_date) FROM STDIN"
         ) as copy:
             for r in rows:
-                copy.write_row(
-                    (
-                        r.id_number,
-                        r.name,
-                        r.household,
-                        r.relation,
-                        r.area_id,
-                        r.phone,
-                        r.migrant,
-                        r.birth_date,
-                    )
-                )
+                copy.write_row(r[:8])
         self.cur.execute(
             "INSERT INTO person (id_number, name, household_id, relation, area_id, phone, migrant, birth_date) "
             "SELECT s.id_number, s.name, h.id, s.relation, s.area_id, s.phone, s.migrant, s.birth_date "
