@@ -123,22 +123,23 @@ class Store:
             out.update(self.cur.fetchall())
         return out
 
-    def pay_targets(self, id_numbers: Sequence[str]) -> dict[str, PayTarget]:
-        rows: dict[str, list[Any]] = {}
+    def pay_people(self, id_numbers: Sequence[str]) -> dict[str, tuple[int, str, Any, Any, str | None]]:
+        """ID number -> (person id, name, birth date as stored, migrant, locality) for payments."""
+        out: dict[str, tuple[int, str, Any, Any, str | None]] = {}
         for batch in _batches(id_numbers):
+            where, params = self._member("p.id_number", batch)
             self.cur.execute(
                 "SELECT p.id_number, p.id, p.name, p.birth_date, p.migrant, COALESCE(h.locality_id, a.locality_id) "
                 "FROM person p LEFT JOIN household h ON h.id = p.household_id LEFT JOIN area a ON a.id = p.area_id "
-                f"WHERE {self._member('p.id_number', batch)[0]}",
-                self._member("p.id_number", batch)[1],
+                f"WHERE {where}",
+                params,
             )
-            for row in self.cur.fetchall():
-                rows[row[0]] = list(row[1:])
-        cats = self._categories([v[0] for v in rows.values()])
-        return {
-            k: PayTarget(v[0], v[1], _as_date(v[2]), bool(v[3]), v[4], tuple(sorted(cats.get(v[0], ()))))
-            for k, v in rows.items()
-        }
+            out.update((row[0], row[1:]) for row in self.cur.fetchall())
+        return out
+
+    def categories_of(self, person_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+        """Person id -> the person's category codes, sorted (only people who have any)."""
+        return {pid: tuple(sorted(codes)) for pid, codes in self._categories(person_ids).items()}
 
     def areas(self, locality_id: str) -> list[tuple[int, str, int | None, str]]:
         self.cur.execute(
