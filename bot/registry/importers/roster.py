@@ -451,6 +451,7 @@ def _import_chunk(
     good = _validate(chunk, checks, sink, report)
     if not good:
         return
+    store.stage_people(list(good.values()))
     existing = store.existing_people(list(good))
     to_write: list[GoodRow]
     category_changes: list[tuple[GoodRow, frozenset[str]]]
@@ -498,7 +499,7 @@ def _import_chunk(
     households.update((g[HOUSEHOLD], g[AREA]) for g in to_write if g[RELATION] == "户主")
     store.upsert_households(locality_id, list(households.items()))
     report.households_written += len(households)
-    store.upsert_people(locality_id, to_write)
+    store.upsert_people(locality_id, to_write, all_staged_new=not existing)
     if category_changes:
         pids = store.person_ids([g[NUMBER] for g, _old in category_changes])
         add: list[tuple[int, str, dt.date | None]] = []

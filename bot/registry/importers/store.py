@@ -89,6 +89,10 @@ class Store:
         """`column IN (...)` for one batch: SQLite binds each value; PostgreSQL overrides this."""
         return f"{column} IN ({self._in(len(batch))})", list(batch)
 
+    def stage_people(self, rows: list[PersonRow]) -> None:
+        """Called with a chunk's validated rows before existing_people (PostgreSQL copies them to the
+        server once, for both the look-up and the write)."""
+
     def existing_people(self, id_numbers: Sequence[str]) -> dict[str, Existing]:
         found: dict[str, list[Any]] = {}
         for batch in _batches(id_numbers):
@@ -186,7 +190,8 @@ class Store:
     def upsert_households(self, locality_id: str, items: list[tuple[str, int]]) -> None:
         raise NotImplementedError
 
-    def upsert_people(self, locality_id: str, rows: list[PersonRow]) -> None:
+    def upsert_people(self, locality_id: str, rows: list[PersonRow], *, all_staged_new: bool = False) -> None:
+        """Write `rows`; `all_staged_new`: they are exactly the rows last staged and none exists yet."""
         raise NotImplementedError
 
     def insert_payments(self, rows: list[tuple[int, int, dt.date, Decimal, str, str]]) -> int:
@@ -220,7 +225,7 @@ class SQLiteStore(Store):
             [(locality_id, code, area) for code, area in items],
         )
 
-    def upsert_people(self, locality_id: str, rows: list[PersonRow]) -> None:
+    def upsert_people(self, locality_id: str, rows: list[PersonRow], *, all_staged_new: bool = False) -> None:
         # In ID-number order: the unique index then grows mostly at its end instead of at a random
         # page per row (measured 1.7 s -> 1.4 s for 264 k rows). ?9 is the locality.
         where = (locality_id,)
@@ -302,6 +307,8 @@ class PostgresStore(Store):
             "channel text, source_file text) ON COMMIT DROP"
         )
 
+    _bulk = False  # person is locked exclusively by begin_bulk until commit
+
     # Tables whose plain indexes and foreign keys a locality's first roster rebuilds after the load.
     BULK_TABLES = ("person", "household", "category_membership")
 
@@ -331,6 +338,7 @@ class PostgresStore(Store):
             [tables],
         )
         self._rebuild_fks = self.cur.fetchall()
+        self._bulk = any(table == "person" for table, _n, _d in self._rebuild_fks)
         self.cur.execute("SET LOCAL lock_timeout = '10s'")
         for table, name, _definition in self._rebuild_fks:
             self.cur.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
@@ -383,23 +391,54 @@ class PostgresStore(Store):
                 [[a[0] for a in add], [a[1] for a in add], [a[2] for a in add]],
             )
 
-    def upsert_people(self, locality_id: str, rows: list[PersonRow]) -> None:
+    def stage_people(self, rows: list[PersonRow]) -> None:
         self.cur.execute("TRUNCATE stage_person")
         with self.cur.copy(
             "COPY stage_person (id_number, name, household, relation, area_id, phone, migrant, birth_date) FROM STDIN"
         ) as copy:
             for r in rows:
                 copy.write_row(r[:8])
+
+    def existing_people(self, id_numbers: Sequence[str]) -> dict[str, Existing]:
+        # The chunk is already on the server (stage_person): one join instead of sending the IDs.
+        self.cur.execute(
+            "SELECT p.id_number, p.id, p.name, h.code, p.relation, p.area_id, p.phone, p.migrant "
+            "FROM stage_person s JOIN person p ON p.id_number = s.id_number "
+            "LEFT JOIN household h ON h.id = p.household_id"
+        )
+        found = {row[0]: list(row[1:]) for row in self.cur.fetchall()}
+        cats = self._categories([v[0] for v in found.values()])
+        return {
+            k: Existing(v[0], v[1], v[2], v[3] or "", v[4], v[5], bool(v[6]), frozenset(cats.get(v[0], ())))
+            for k, v in found.items()
+        }
+
+    def upsert_people(self, locality_id: str, rows: list[PersonRow], *, all_staged_new: bool = False) -> None:
+        if not all_staged_new:
+            self.stage_people(rows)
+        # A plain INSERT when every row is new and this transaction holds the bulk load's exclusive
+        # lock on person (nobody else can insert the same ID meanwhile): ON CONFLICT's speculative
+        # insertion costs more than the insert itself.
+        conflict = (
+            "" if all_staged_new and self._bulk else
+            " ON CONFLICT (id_number) DO UPDATE SET name = excluded.name, household_id = excluded.household_id, "
+            "relation = excluded.relation, area_id = excluded.area_id, phone = excluded.phone, "
+            "migrant = excluded.migrant"
+        )
         self.cur.execute(
             "INSERT INTO person (id_number, name, household_id, relation, area_id, phone, migrant, birth_date) "
             "SELECT s.id_number, s.name, h.id, s.relation, s.area_id, s.phone, s.migrant, s.birth_date "
             "FROM stage_person s LEFT JOIN household h ON h.locality_id = %s AND h.code = s.household "
-            "ORDER BY s.id_number "
-            "ON CONFLICT (id_number) DO UPDATE SET name = excluded.name, household_id = excluded.household_id, "
-            "relation = excluded.relation, area_id = excluded.area_id, phone = excluded.phone, "
-            "migrant = excluded.migrant",
+            "ORDER BY s.id_number" + conflict,
             [locality_id],
         )
+
+    def person_ids(self, id_numbers: Sequence[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for batch in _batches(id_numbers, 50_000):
+            self.cur.execute("SELECT id_number, id FROM person WHERE id_number = ANY(%s)", [list(batch)])
+            out.update(self.cur.fetchall())
+        return out
 
     def insert_payments(self, rows: list[tuple[int, int, dt.date, Decimal, str, str]]) -> int:
         self.cur.execute("TRUNCATE stage_payment")
