@@ -27,6 +27,7 @@ from bot.registry.importers.common import (
     prepare_engine,
     row_is_blank,
 )
+from bot.registry.importers.known import KnownIds
 from bot.registry.importers.places import Entry, PlaceMatcher, norm
 from bot.registry.importers.readers import Block, SpanningRecord, open_table
 from bot.registry.importers.report import CONFLICT_KEY, ErrorSink, ImportReport
@@ -147,8 +148,9 @@ def import_roster(
             places = _Places(store, pack)
             checks = _RowChecks(table.columns, places, _Categories(pack), xlsx=table.unit == "rows")
             seen = _SeenInFile(store.max_person_id())
+            known = KnownIds(store.registered_ids())
             for chunk in chunks_with_progress(table, chunk_rows, progress):
-                _import_chunk(chunk, checks, store, pack.locality.id, sink, report, seen)
+                _import_chunk(chunk, checks, store, pack.locality.id, sink, report, seen, known)
             store.finish()
             report.areas_created = places.created
     except BaseException:
@@ -447,12 +449,14 @@ def _import_chunk(
     sink: ErrorSink,
     report: ImportReport,
     seen: _SeenInFile,
+    known: KnownIds,
 ) -> None:
     good = _validate(chunk, checks, sink, report)
     if not good:
         return
-    store.stage_people(list(good.values()))
-    existing = store.existing_people(list(good))
+    numbers = list(good)
+    maybe = [n for n, hit in zip(numbers, known.maybe(numbers), strict=True) if hit]
+    existing = store.existing_people(maybe) if maybe else {}
     to_write: list[GoodRow]
     category_changes: list[tuple[GoodRow, frozenset[str]]]
     if not existing:
@@ -491,15 +495,16 @@ def _import_chunk(
                     category_changes.append((g, old.categories))
     if not to_write:
         return
+    known.add([g[NUMBER] for g in to_write])
     # The household sits where its head lives; otherwise where its first listed member does.
     households: dict[str, int] = {}
     for g in to_write:
         if g[HOUSEHOLD] not in households:
             households[g[HOUSEHOLD]] = g[AREA]
     households.update((g[HOUSEHOLD], g[AREA]) for g in to_write if g[RELATION] == "户主")
-    store.upsert_households(locality_id, list(households.items()))
+    household_ids = store.upsert_households(locality_id, list(households.items()))
     report.households_written += len(households)
-    store.upsert_people(locality_id, to_write, all_staged_new=not existing)
+    store.upsert_people(to_write, household_ids, all_new=not existing)
     if category_changes:
         pids = store.person_ids([g[NUMBER] for g, _old in category_changes])
         add: list[tuple[int, str, dt.date | None]] = []

@@ -88,12 +88,8 @@ class Store:
         return ",".join([self.P] * n)
 
     def _member(self, column: str, batch: Sequence[Any]) -> tuple[str, list[Any]]:
-        """`column IN (...)` for one batch: SQLite binds each value; PostgreSQL overrides this."""
+        """`column IN (...)` for one batch (each backend overrides this with one parameter)."""
         return f"{column} IN ({self._in(len(batch))})", list(batch)
-
-    def stage_people(self, rows: list[PersonRow]) -> None:
-        """Called with a chunk's validated rows before existing_people (PostgreSQL copies them to the
-        server once, for both the look-up and the write)."""
 
     def existing_people(self, id_numbers: Sequence[str]) -> dict[str, Existing]:
         found: dict[str, list[Any]] = {}
@@ -154,6 +150,17 @@ class Store:
         )
         return [tuple(r) for r in self.cur.fetchall()]
 
+    def registered_ids(self, batch: int = 100_000) -> Iterable[list[str]]:
+        """Every registered ID number, in batches (a server-side cursor on PostgreSQL: flat memory)."""
+        cur = self._stream_cursor()
+        cur.execute("SELECT id_number FROM person")
+        while rows := cur.fetchmany(batch):
+            yield [r[0] for r in rows]
+        cur.close()
+
+    def _stream_cursor(self) -> Any:
+        return self.db.cursor()
+
     def max_person_id(self) -> int:
         """The highest person id before this import wrote anything (ids only grow within it)."""
         self.cur.execute("SELECT max(id) FROM person")
@@ -189,11 +196,15 @@ class Store:
     def _date(self, value: dt.date | None) -> Any:
         return value
 
-    def upsert_households(self, locality_id: str, items: list[tuple[str, int]]) -> None:
+    def upsert_households(self, locality_id: str, items: list[tuple[str, int]]) -> dict[str, int]:
+        """Create or move the households (code, area id); returns code -> household id for all of them."""
         raise NotImplementedError
 
-    def upsert_people(self, locality_id: str, rows: list[PersonRow], *, all_staged_new: bool = False) -> None:
-        """Write `rows`; `all_staged_new`: they are exactly the rows last staged and none exists yet."""
+    def upsert_people(
+        self, rows: list[PersonRow], household_ids: dict[str, int], *, all_new: bool = False
+    ) -> None:
+        """Write `rows` (household codes resolved through `household_ids`); `all_new`: none of them
+        is registered yet (no other session can register them meanwhile either, see begin_bulk)."""
         raise NotImplementedError
 
     def insert_payments(self, rows: list[tuple[int, int, dt.date, Decimal, str, str]]) -> int:
@@ -220,13 +231,15 @@ class SQLiteStore(Store):
     def _date(self, value: dt.date | None) -> Any:
         return value.isoformat() if value else None
 
-    def upsert_households(self, locality_id: str, items: list[tuple[str, int]]) -> None:
+    def upsert_households(self, locality_id: str, items: list[tuple[str, int]]) -> dict[str, int]:
         self.cur.executemany(
             "INSERT INTO household (locality_id, code, area_id) VALUES (?, ?, ?) "
             "ON CONFLICT (locality_id, code) DO UPDATE SET area_id = excluded.area_id "
             "WHERE household.area_id IS NOT excluded.area_id",
             [(locality_id, code, area) for code, area in items],
         )
+        # Read back once per chunk (one query) rather than by a sub-select per person.
+        return self.household_ids(locality_id, [code for code, _area in items])
 
     def _member(self, column: str, batch: Sequence[Any]) -> tuple[str, list[Any]]:
         # One JSON array parameter instead of a placeholder per value (binding thousands of
@@ -241,11 +254,12 @@ class SQLiteStore(Store):
             out.update(self.cur.fetchall())
         return out
 
-    def upsert_people(self, locality_id: str, rows: list[PersonRow], *, all_staged_new: bool = False) -> None:
-        # Household ids read once per chunk (one query) rather than by a sub-select per person.
+    def upsert_people(
+        self, rows: list[PersonRow], household_ids: dict[str, int], *, all_new: bool = False
+    ) -> None:
         # Rows go in ID-number order: the unique index then grows mostly at its end instead of at a
         # random page per row (measured 1.7 s -> 1.4 s for 264 k rows).
-        hid = self.household_ids(locality_id, list({r[2] for r in rows})).get
+        hid = household_ids.get
         self.cur.executemany(
             "INSERT INTO person (id_number, name, household_id, relation, area_id, phone, migrant, birth_date) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -315,7 +329,7 @@ class PostgresStore(Store):
         self.cur.execute("SET LOCAL synchronous_commit = off")
         # ON COMMIT DROP: the staging tables vanish with the transaction, whatever happens.
         self.cur.execute(
-            "CREATE TEMP TABLE stage_person (id_number text, name text, household text, relation text, "
+            "CREATE TEMP TABLE stage_person (id_number text, name text, household_id int, relation text, "
             "area_id int, phone text, migrant boolean, birth_date date) ON COMMIT DROP"
         )
         self.cur.execute("CREATE TEMP TABLE stage_household (code text, area_id int) ON COMMIT DROP")
@@ -370,13 +384,17 @@ class PostgresStore(Store):
             self.cur.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
         self._rebuild_indexes, self._rebuild_fks = [], []
 
+    def _stream_cursor(self) -> Any:
+        return self.db.cursor(name="registered_ids")
+
     def _member(self, column: str, batch: Sequence[Any]) -> tuple[str, list[Any]]:
         # One array parameter: psycopg need not parse thousands of placeholders.
         return f"{column} = ANY(%s)", [list(batch)]
 
-    def upsert_households(self, locality_id: str, items: list[tuple[str, int]]) -> None:
+    def upsert_households(self, locality_id: str, items: list[tuple[str, int]]) -> dict[str, int]:
         # COPY + one set-based merge instead of a round trip per household. Sorted so two
-        # importers touching the same households lock them in the same order.
+        # importers touching the same households lock them in the same order. New and moved
+        # households come back from RETURNING; only unchanged ones (an update) are looked up.
         self.cur.execute("TRUNCATE stage_household")
         with self.cur.copy("COPY stage_household (code, area_id) FROM STDIN") as copy:
             for item in items:
@@ -385,9 +403,16 @@ class PostgresStore(Store):
             "INSERT INTO household (locality_id, code, area_id) "
             "SELECT DISTINCT ON (code) %s, code, area_id FROM stage_household ORDER BY code "
             "ON CONFLICT (locality_id, code) DO UPDATE SET area_id = excluded.area_id "
-            "WHERE household.area_id IS DISTINCT FROM excluded.area_id",
+            "WHERE household.area_id IS DISTINCT FROM excluded.area_id RETURNING code, id",
             [locality_id],
         )
+        ids = dict(self.cur.fetchall())
+        missing = [code for code, _area in items if code not in ids]
+        for batch in _batches(missing, 50_000):
+            self.cur.execute("SELECT code, id FROM household WHERE locality_id = %s AND code = ANY(%s)",
+                             [locality_id, list(batch)])
+            ids.update(self.cur.fetchall())
+        return ids
 
     def set_categories(
         self, add: list[tuple[int, str, dt.date | None]], remove: list[tuple[int, str]]
@@ -408,47 +433,30 @@ class PostgresStore(Store):
                 [[a[0] for a in add], [a[1] for a in add], [a[2] for a in add]],
             )
 
-    def stage_people(self, rows: list[PersonRow]) -> None:
-        self.cur.execute("TRUNCATE stage_person")
-        with self.cur.copy(
-            "COPY stage_person (id_number, name, household, relation, area_id, phone, migrant, birth_date) FROM STDIN"
-        ) as copy:
-            for r in rows:
-                copy.write_row(r[:8])
-
-    def existing_people(self, id_numbers: Sequence[str]) -> dict[str, Existing]:
-        # The chunk is already on the server (stage_person): one join instead of sending the IDs.
-        self.cur.execute(
-            "SELECT p.id_number, p.id, p.name, h.code, p.relation, p.area_id, p.phone, p.migrant "
-            "FROM stage_person s JOIN person p ON p.id_number = s.id_number "
-            "LEFT JOIN household h ON h.id = p.household_id"
-        )
-        found = {row[0]: list(row[1:]) for row in self.cur.fetchall()}
-        cats = self._categories([v[0] for v in found.values()])
-        return {
-            k: Existing(v[0], v[1], v[2], v[3] or "", v[4], v[5], bool(v[6]), frozenset(cats.get(v[0], ())))
-            for k, v in found.items()
-        }
-
-    def upsert_people(self, locality_id: str, rows: list[PersonRow], *, all_staged_new: bool = False) -> None:
-        if not all_staged_new:
-            self.stage_people(rows)
-        # A plain INSERT when every row is new and this transaction holds the bulk load's exclusive
-        # lock on person (nobody else can insert the same ID meanwhile): ON CONFLICT's speculative
-        # insertion costs more than the insert itself.
-        conflict = (
-            "" if all_staged_new and self._bulk else
-            " ON CONFLICT (id_number) DO UPDATE SET name = excluded.name, household_id = excluded.household_id, "
-            "relation = excluded.relation, area_id = excluded.area_id, phone = excluded.phone, "
-            "migrant = excluded.migrant"
-        )
-        self.cur.execute(
-            "INSERT INTO person (id_number, name, household_id, relation, area_id, phone, migrant, birth_date) "
-            "SELECT s.id_number, s.name, h.id, s.relation, s.area_id, s.phone, s.migrant, s.birth_date "
-            "FROM stage_person s LEFT JOIN household h ON h.locality_id = %s AND h.code = s.household "
-            "ORDER BY s.id_number" + conflict,
-            [locality_id],
-        )
+    def upsert_people(
+        self, rows: list[PersonRow], household_ids: dict[str, int], *, all_new: bool = False
+    ) -> None:
+        hid = household_ids.get
+        ordered = sorted(rows, key=itemgetter(0))  # the unique index then grows at its end
+        columns = "(id_number, name, household_id, relation, area_id, phone, migrant, birth_date)"
+        direct = all_new and self._bulk
+        if direct:
+            # New people while this transaction holds the bulk load's exclusive lock on person
+            # (nobody else can insert the same ID meanwhile): COPY straight into the table.
+            target = f"person {columns}"
+        else:
+            self.cur.execute("TRUNCATE stage_person")
+            target = f"stage_person {columns}"
+        with self.cur.copy(f"COPY {target} FROM STDIN") as copy:
+            for r in ordered:
+                copy.write_row((r[0], r[1], hid(r[2]), r[3], r[4], r[5], r[6], r[7]))
+        if not direct:
+            self.cur.execute(
+                f"INSERT INTO person {columns} SELECT * FROM stage_person ORDER BY id_number "
+                "ON CONFLICT (id_number) DO UPDATE SET name = excluded.name, household_id = excluded.household_id, "
+                "relation = excluded.relation, area_id = excluded.area_id, phone = excluded.phone, "
+                "migrant = excluded.migrant"
+            )
 
     def person_ids(self, id_numbers: Sequence[str]) -> dict[str, int]:
         out: dict[str, int] = {}
