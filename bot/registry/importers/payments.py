@@ -26,7 +26,6 @@ import datetime as dt
 import time
 import unicodedata
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +66,20 @@ class AmountRule:
     def __init__(self, year: int) -> None:
         self.year = year
         self._packs: dict[str, Any] = {}
+        # The engine's answers for this file, per (locality, categories, age, migrant, date): a
+        # county's payments hold tens of thousands of such combinations, more than a bounded LRU
+        # cache kept (it thrashed at 1.1 M rows); a few hundred bytes each, freed with the import.
+        self._expected: dict[tuple[Any, ...], tuple[Decimal | None, Decimal]] = {}
+        self.answers: dict[tuple[Any, ...], str] = {}  # check_for's answers, keyed on its arguments
+
+    def expected(
+        self, locality_id: str, categories: tuple[str, ...], age: int, migrant: bool, on: dt.date
+    ) -> tuple[Decimal | None, Decimal]:
+        key = (locality_id, categories, age, migrant, on)
+        got = self._expected.get(key)
+        if got is None:
+            got = self._expected[key] = _expected(self.pack(locality_id), categories, age, migrant, on)
+        return got
 
     def pack(self, locality_id: str) -> Any:
         if locality_id not in self._packs:
@@ -77,6 +90,19 @@ class AmountRule:
 
     def check(self, target: PayTarget, locality_id: str, paid_on: dt.date, amount: Decimal) -> str:
         """'' when the amount fits, else the Chinese reason."""
+        age = (
+            paid_on.year
+            - target.birth_date.year
+            - ((paid_on.month, paid_on.day) < (target.birth_date.month, target.birth_date.day))
+        )
+        return self.check_for(target.categories, age, target.migrant, locality_id, paid_on, amount)
+
+    def check_for(
+        self, categories: tuple[str, ...], age: int, migrant: bool, locality_id: str, paid_on: dt.date,
+        amount: Decimal,
+    ) -> str:
+        """`check` for a person described by what the rule reads: categories, age on the payment
+        date and migrant status (callers cache the answer on exactly these arguments)."""
         if amount < 0:
             return f"缴费金额 {_yuan(amount)} 元是负数：请填写实际缴纳的金额（政府全额代缴的填 0）。"
         pack = self.pack(locality_id)
@@ -86,23 +112,16 @@ class AmountRule:
                 if amount > 0
                 else "缴费金额为 0：没有该年度的政策包，无法确认此人是否由政府全额代缴，请核对。"
             )
-        age = (
-            paid_on.year
-            - target.birth_date.year
-            - ((paid_on.month, paid_on.day) < (target.birth_date.month, target.birth_date.day))
-        )
-        personal, standard = _expected(
-            pack.locality.id, self.year, target.categories, age, target.migrant, paid_on
-        )
+        personal, standard = self.expected(pack.locality.id, categories, age, migrant, paid_on)
         if amount == standard or (personal is not None and amount == personal):
             return ""
-        if target.categories:
-            plain, _ = _expected(pack.locality.id, self.year, (), age, target.migrant, paid_on)
+        if categories:
+            plain, _ = self.expected(pack.locality.id, (), age, migrant, paid_on)
             if plain is not None and amount == plain:
                 return ""
         if personal is None and 0 < amount <= standard:
             return ""
-        who = f"（资助类别：{'、'.join(_names(pack, target.categories))}）" if target.categories else ""
+        who = f"（资助类别：{'、'.join(_names(pack, categories))}）" if categories else ""
         expected = f"{_yuan(personal)} 元" if personal is not None and personal != standard else ""
         options = "或".join(x for x in (expected, f"全额 {_yuan(standard)} 元") if x)
         return (
@@ -123,15 +142,13 @@ def _names(pack: Any, codes: tuple[str, ...]) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=65536)
 def _expected(
-    locality_id: str, year: int, categories: tuple[str, ...], age: int, migrant: bool, on: dt.date
+    pack: Any, categories: tuple[str, ...], age: int, migrant: bool, on: dt.date
 ) -> tuple[Decimal | None, Decimal]:
     """(what the engine says this person pays, or None when it cannot say; the full standard)."""
-    from bot.policy import engine, get_pack
+    from bot.policy import engine
     from bot.policy.engine import Person
 
-    pack = get_pack(locality_id, year)
     answer = engine.amount(pack, Person(categories=categories, age=age, migrant=migrant), on=on)
     personal = answer.personal if answer.ok else None
     return personal, pack.financing.personal.value
@@ -320,6 +337,7 @@ def _match(
     # The full standard of the year fits everyone (先缴后补): most rows need no engine call at all.
     standards: dict[str, Decimal | None] = {}
     categories: dict[int, tuple[str, ...]] | None = None
+    births: dict[Any, dt.date] = {}
     rows: list[tuple[int, int, dt.date, Decimal, str, str]] = []
     for line, number, name, paid_on, amount, channel in parsed:
         person = people.get(number)
@@ -350,9 +368,14 @@ def _match(
         if standard is None or amount != standard:
             if categories is None:
                 categories = store.categories_of([p[0] for p in people.values()])
-            target = PayTarget(person_id, registered_name, _as_date(birth), bool(migrant), person_locality,
-                               categories.get(person_id, ()))
-            reason = rule.check(target, where, paid_on, amount)
+            born = births.get(birth)
+            if born is None:
+                born = births[birth] = _as_date(birth)
+            age = paid_on.year - born.year - ((paid_on.month, paid_on.day) < (born.month, born.day))
+            key = (categories.get(person_id, ()), age, bool(migrant), where, paid_on, amount)
+            reason = rule.answers.get(key)
+            if reason is None:
+                reason = rule.answers[key] = rule.check_for(*key)
             if reason:
                 sink.add(line, COLUMN_ZH["amount"], _yuan(amount), reason)
                 continue
