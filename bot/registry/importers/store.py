@@ -274,10 +274,11 @@ class SQLiteStore(Store):
         self.cur.executemany(
             "INSERT INTO payment (person_id, coverage_year, paid_on, amount, channel, source_file) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [
+            # In key order, so the dedupe index grows at its end rather than at a random page.
+            sorted(
                 (pid, year, on.isoformat(), float(amount), channel, src)
                 for pid, year, on, amount, channel, src in rows
-            ],
+            ),
         )
         return self.db.total_changes - before
 
@@ -386,8 +387,17 @@ class PostgresStore(Store):
     def _stream_cursor(self) -> Any:
         return self.db.cursor(name="registered_ids")
 
+    BATCH = 50_000
+
     def _member(self, column: str, batch: Sequence[Any]) -> tuple[str, list[Any]]:
-        # One array parameter: psycopg need not parse thousands of placeholders.
+        # One array parameter: psycopg need not parse thousands of placeholders. Plain values (ID
+        # numbers, row ids) go as one array literal, which spares psycopg dumping each element in
+        # Python (half the time of a 20,000-person look-up).
+        if all(v.__class__ is int for v in batch):
+            return f"{column} = ANY(%s::int[])", ["{" + ",".join(map(str, batch)) + "}"]
+        joined = "".join(batch) if all(v.__class__ is str for v in batch) else ""
+        if joined.isascii() and joined.isalnum() and all(batch):
+            return f"{column} = ANY(%s::text[])", ["{" + ",".join(batch) + "}"]
         return f"{column} = ANY(%s)", [list(batch)]
 
     def upsert_households(self, locality_id: str, items: list[tuple[str, int]]) -> dict[str, int]:
