@@ -396,7 +396,8 @@ class PostgresStore(Store):
         if all(v.__class__ is int for v in batch):
             return f"{column} = ANY(%s::int[])", ["{" + ",".join(map(str, batch)) + "}"]
         joined = "".join(batch) if all(v.__class__ is str for v in batch) else ""
-        if joined.isascii() and joined.isalnum() and all(batch):
+        # (An unquoted NULL would be read as a null element.)
+        if joined.isascii() and joined.isalnum() and all(v and v.upper() != "NULL" for v in batch):
             return f"{column} = ANY(%s::text[])", ["{" + ",".join(batch) + "}"]
         return f"{column} = ANY(%s)", [list(batch)]
 
