@@ -267,6 +267,10 @@ def _plain_block(piece: bytes, offset: int, line: int, encoding: str, delimiter:
                 raise _field_too_long(number)
     numbers = list(range(line + 1, line + 1 + len(lines)))
     rows = [content.split(delimiter) for content in lines]
+    if "" in lines:  # the csv module reads an empty line as no cells at all
+        for k, content in enumerate(lines):
+            if not content:
+                rows[k] = []
     printable = str.isprintable if delimiter == "," else _printable_but_tab
     clean: list[bool] | None = None
     if " " in text or not all(map(printable, lines)):
