@@ -327,6 +327,11 @@ class PostgresStore(Store):
         # at commit is safe for it (a crash right after commit loses the whole file or nothing, never
         # part of it), and spares the fsync of a large transaction.
         self.cur.execute("SET LOCAL synchronous_commit = off")
+        # The import's statements are simple scans, joins and sorts run once per chunk: compiling
+        # them (JIT, on by default above a cost the big ones pass) costs more than it saves, and
+        # sorts and hashes of a 50,000-row chunk fit in memory with a little more than 4 MB.
+        self.cur.execute("SET LOCAL jit = off")
+        self.cur.execute("SET LOCAL work_mem = '64MB'")
         # ON COMMIT DROP: the staging tables vanish with the transaction, whatever happens.
         self.cur.execute(
             "CREATE TEMP TABLE stage_person (id_number text, name text, household_id int, relation text, "
