@@ -20,7 +20,7 @@ from sqlalchemy import Engine, text
 
 from bot.policy import get_pack
 from bot.registry import db, ids
-from bot.registry.importers import import_payments, import_roster, payments, readers, roster
+from bot.registry.importers import import_payments, import_roster, payments, readers, roster_checks
 from bot.registry.importers.columns import ROSTER_COLUMNS
 from bot.registry.importers.known import KnownIds, as_ints
 from bot.registry.importers.readers import SpanningRecord, open_table
@@ -154,7 +154,7 @@ def test_columnar_checks_accept_and_refuse_exactly_what_the_row_checks_do(
     files = _files(tmp_path, engine)
     fast = _outcomes(engine, files)
     with monkeypatch.context() as m:  # every row through the row-by-row checks
-        m.setattr(roster._RowChecks, "fast", lambda self, chunk: [None] * len(chunk.rows))
+        m.setattr(roster_checks.RowChecks, "fast", lambda self, chunk: [None] * len(chunk.rows))
         m.setattr(payments._RowChecks, "fast", lambda self, chunk: [None] * len(chunk.rows))
         _wipe(engine)
         slow = _outcomes(engine, files)
@@ -168,14 +168,14 @@ def test_the_columnar_checks_settle_the_clean_rows(tmp_path: Path, pinned_today:
                                                    monkeypatch: pytest.MonkeyPatch, engine: Engine) -> None:
     """Guard against a fast path that silently settles nothing (and so proves nothing above)."""
     settled: list[int] = []
-    real = roster._RowChecks.fast
+    real = roster_checks.RowChecks.fast
 
     def counting(self: Any, chunk: Any) -> list[Any]:
         out = real(self, chunk)
         settled.append(sum(g is not None for g in out))
         return out
 
-    monkeypatch.setattr(roster._RowChecks, "fast", counting)
+    monkeypatch.setattr(roster_checks.RowChecks, "fast", counting)
     towns = [e.name for e in get_pack("wuhe").task_table.entries]
     gen = generate("wuhe", towns, 400, seed=5)
     report = import_roster(write_csv(tmp_path / "r.csv", gen.roster_header, gen.roster), "wuhe", engine=engine)

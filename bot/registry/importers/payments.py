@@ -45,7 +45,7 @@ from bot.registry.importers.common import (
 )
 from bot.registry.importers.readers import Block, ImportFileError, SpanningRecord, open_table
 from bot.registry.importers.report import ErrorSink, ImportReport
-from bot.registry.importers.roster import WHOLE_ROW_ZH, _bad_date
+from bot.registry.importers.roster_checks import WHOLE_ROW_ZH, bad_date_reason
 from bot.registry.importers.store import PayTarget, Store, _as_date, store_for
 from bot.registry.importers.values import (
     AMOUNT_LIMIT,
@@ -233,7 +233,7 @@ class _RowChecks:
         raw_date = cells[i_date] if i_date < len(cells) else None
         paid_on = parse_date(raw_date if not isinstance(raw_date, str) else raw_date.strip())
         if paid_on is None:
-            return (line, COLUMN_ZH["paid_on"], cell(cells, i_date), _bad_date(cell(cells, i_date)), False)
+            return (line, COLUMN_ZH["paid_on"], cell(cells, i_date), bad_date_reason(cell(cells, i_date)), False)
         if not self.earliest <= paid_on <= self.latest:
             return (
                 line,
