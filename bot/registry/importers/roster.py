@@ -1,9 +1,10 @@
 """Roster (花名册) import: people, households, places and subsidy categories of one locality.
 
 One file is one database transaction: a crash or Ctrl-C part-way leaves the database exactly as
-it was before the file (docs/import-formats.md). Rows are read, validated and written in chunks,
-so memory stays flat whatever the file size; each chunk first reads back the people it names, so
-new, changed and unchanged rows are told apart and only new or changed ones are written.
+it was before the file (docs/import-formats.md). Rows are read, validated (roster_checks) and
+written in chunks, so memory stays flat whatever the file size; each chunk first reads back the
+registered people it names (only those KnownIds says may exist), so new, changed and unchanged rows
+are told apart and only new or changed ones are written.
 """
 
 from __future__ import annotations
