@@ -8,6 +8,7 @@ check and hands any other row to the row-by-row checks, which say what is wrong.
 from __future__ import annotations
 
 import datetime as dt
+from itertools import compress
 from operator import itemgetter
 from typing import Any
 
@@ -178,19 +179,27 @@ class RowChecks:
         phones, raw_cats, migrants = column("phone"), column("category"), column("migrant")
         ok = self.checker.certainly_valid(list(numbers)).tolist()
         # Places are resolved (and new villages created) only for rows that got this far, as row()
-        # does: a village named only by rows with a bad ID is not created.
-        place = self.place
-        areas = [place(t, v)[0] if good and name and hh else None
-                 for good, name, hh, t, v in zip(ok, names, households, towns, villages, strict=True)]
-        cat_values = [self.categories.parse(c) if c else _NO_REASON for c in raw_cats]
-        flags = [self.flag(m) for m in migrants] if "migrant" in col else [False] * len(rows)
+        # does: a village named only by rows with a bad ID is not created. Every lookup below is
+        # done once per distinct value and mapped over the column in C.
+        pairs = list(zip(towns, villages, strict=True))
+        eligible = [good and name != "" and hh != "" for good, name, hh in zip(ok, names, households, strict=True)]
+        resolved = {pair: self.place(*pair)[0] for pair in dict.fromkeys(compress(pairs, eligible))}
+        areas = [resolved[pair] if go else None for pair, go in zip(pairs, eligible, strict=True)]
+        parsed = {c: self.categories.parse(c) if c else _NO_REASON for c in set(raw_cats)}
+        cat_values = list(map(parsed.__getitem__, raw_cats))
+        if "migrant" in col:
+            flag_of = {m: self.flag(m) for m in set(migrants)}
+            flags = list(map(flag_of.__getitem__, migrants))
+        else:
+            flags = [False] * len(rows)
         recognised: list[dt.date | None] = [None] * len(rows)
         if "recognised_on" in col:
             recognised = [self.date(r) if r else None for r in column("recognised_on")]
             bad_dates = [bool(r) and d is None for r, d in zip(column("recognised_on"), recognised, strict=True)]
         else:
             bad_dates = None
-        phones = tuple(p if p.isascii() else text(p) for p in phones)
+        if not "".join(phones).isascii():
+            phones = tuple(p if p.isascii() else text(p) for p in phones)
         too_long = None
         if (max(map(len, names)) > 64 or max(map(len, households)) > 64 or max(map(len, relations)) > 32
                 or max(map(len, phones)) > 32 or max(map(len, villages)) > 64):
@@ -198,19 +207,27 @@ class RowChecks:
                         for a, b, c, d, e in zip(names, households, relations, phones, villages, strict=True)]
         if any(has_control(p) for p in phones if not p.isascii()):
             too_long = [bool(tl) or has_control(p) for tl, p in zip(too_long or [False] * len(rows), phones, strict=True)]
-        for k in range(len(rows)):
-            area = areas[k]
-            cats, reason = cat_values[k]
-            flag = flags[k]
-            if (area is None or reason or flag is None or (bad_dates is not None and bad_dates[k])
-                    or (too_long is not None and too_long[k])):
-                continue
-            number = numbers[k]
-            out[k if picked is None else picked[k]] = (
-                number, names[k], households[k], relations[k], area, phones[k] or None, flag,
-                f"{number[6:10]}-{number[10:12]}-{number[12:14]}", chunk.lines[k if picked is None else picked[k]],
-                cats, recognised[k],
+        # The rows that passed every check, built by one comprehension over the columns.
+        bad = [
+            area is None or cat[1] != "" or flag is None
+            for area, cat, flag in zip(areas, cat_values, flags, strict=True)
+        ]
+        for extra in (bad_dates, too_long):
+            if extra is not None:
+                bad = [a or b for a, b in zip(bad, extra, strict=True)]
+        lines = chunk.lines if picked is None else [chunk.lines[k] for k in picked]
+        built = [
+            None if no else (number, name, hh, rel, area, phone or None, flag,
+                             f"{number[6:10]}-{number[10:12]}-{number[12:14]}", line, cat[0], rec)
+            for no, number, name, hh, rel, area, phone, flag, line, cat, rec in zip(
+                bad, numbers, names, households, relations, areas, phones, flags, lines, cat_values,
+                recognised, strict=True,
             )
+        ]
+        if picked is None:
+            return built
+        for k, got in zip(picked, built, strict=True):
+            out[k] = got
         return out
 
     # -- one row ----------------------------------------------------------------------------------
