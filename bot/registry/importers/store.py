@@ -2,7 +2,9 @@
 
 SQLite: `executemany` of INSERT ... ON CONFLICT DO UPDATE on the driver connection (the C loop
 binds and steps each row without SQLAlchemy's per-row work). PostgreSQL: each chunk is COPYed
-into a temporary staging table and merged with one INSERT ... SELECT ... ON CONFLICT statement.
+into a temporary staging table and merged with one INSERT ... SELECT ... ON CONFLICT statement,
+or, for a new locality's people under the bulk load's exclusive lock, COPYed straight into person.
+Look-ups send their keys as one parameter (a JSON array on SQLite, an array on PostgreSQL).
 
 Rows arrive already validated and classified by the importer, so only new or changed rows are
 written; the upserts still use ON CONFLICT so a concurrent writer cannot make them fail.
