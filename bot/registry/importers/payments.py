@@ -66,16 +66,26 @@ class AmountRule:
     def __init__(self, year: int) -> None:
         self.year = year
         self._packs: dict[str, Any] = {}
-        # The engine's answers for this file, per (locality, categories, age, migrant, date): a
-        # county's payments hold tens of thousands of such combinations, more than a bounded LRU
-        # cache kept (it thrashed at 1.1 M rows); a few hundred bytes each, freed with the import.
+        # The engine's answers for this file. `engine.amount` answers "what the person pays for
+        # the coverage year that `on` falls in" (its contract): with the age given, the date only
+        # picks the coverage year. So its answers are kept per (locality, categories, age,
+        # migrant, whether the pack covers the date), as the engine's own select_pack decides:
+        # a few hundred engine calls per county instead of one per distinct payment date (51,416
+        # at 1.1 M rows, 3.6 s). tests/registry/test_import_payments.py checks this against the
+        # engine, date by date, so a change of that contract fails there and not silently here.
         self._expected: dict[tuple[Any, ...], tuple[Decimal | None, Decimal]] = {}
+        self._covers: dict[tuple[str, dt.date], bool] = {}
         self.answers: dict[tuple[Any, ...], str] = {}  # check_for's answers, keyed on its arguments
 
     def expected(
         self, locality_id: str, categories: tuple[str, ...], age: int, migrant: bool, on: dt.date
     ) -> tuple[Decimal | None, Decimal]:
-        key = (locality_id, categories, age, migrant, on)
+        covers = self._covers.get((locality_id, on))
+        if covers is None:
+            from bot.policy.engine.common import select_pack
+
+            covers = self._covers[(locality_id, on)] = select_pack(self.pack(locality_id), on) is self.pack(locality_id)
+        key = (locality_id, categories, age, migrant, covers)
         got = self._expected.get(key)
         if got is None:
             got = self._expected[key] = _expected(self.pack(locality_id), categories, age, migrant, on)
