@@ -147,3 +147,28 @@ def test_amount_paid_before_the_category_was_recognised_is_accepted(engine: Engi
     report = import_payments(path, 2023, engine=engine)
     assert (report.inserted, report.bad) == (1, 1)
     assert "与政策不符" in next(iter(_errors(path).values()))["原因"]
+
+
+def test_the_amount_rule_agrees_with_the_engine_on_every_date() -> None:
+    """AmountRule keeps the engine's answer per coverage year (engine.amount's contract: the date
+    picks the year; the age is given). Held against the engine itself, date by date, for every
+    pack and category, a spread of ages, dates across the year and both edges of its window."""
+    from bot.policy import all_packs
+    from bot.policy.engine.common import window
+    from bot.registry.importers.payments import AmountRule, _expected
+
+    for pack in all_packs():
+        rule = AmountRule(pack.coverage_year)
+        if rule.pack(pack.locality.id) is not pack:
+            continue  # an older year of the same locality: its own AmountRule would load it
+        first, last = window(pack)
+        one = dt.timedelta(days=1)
+        days = [first - one, first, last, last + one, *(first + dt.timedelta(days=d) for d in range(13, 800, 41))]
+        combos = [(), *[(c.code,) for c in pack.categories]]
+        for categories in combos:
+            for age in (0, 17, 60, 65, 70, 80):
+                for migrant in (False, True):
+                    for day in days:
+                        got = rule.expected(pack.locality.id, categories, age, migrant, day)
+                        assert got == _expected(pack, categories, age, migrant, day), (
+                            pack.locality.id, categories, age, migrant, day)

@@ -204,11 +204,11 @@ def test_failure_mid_file_leaves_database_as_before(engine: Engine, tmp_path: Pa
     calls = {"n": 0}
     real = {cls: cls.upsert_people for cls in (store_mod.SQLiteStore, store_mod.PostgresStore)}
 
-    def boom(self: store_mod.Store, locality_id: str, people: list) -> None:
+    def boom(self: store_mod.Store, people: list, household_ids: dict, **kw: bool) -> None:
         calls["n"] += 1
         if calls["n"] == 2:  # the first chunk has been written; die in the second
             raise KeyboardInterrupt
-        real[type(self)](self, locality_id, people)
+        real[type(self)](self, people, household_ids, **kw)
 
     for cls in real:
         monkeypatch.setattr(cls, "upsert_people", boom)

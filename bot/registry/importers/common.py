@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from bot.registry.importers.readers import ImportFileError
+from bot.registry.importers.readers import Block, ImportFileError, Table
 
 # progress(done, total, rows): done/total in the table's unit (bytes for CSV, rows for XLSX), rows
 # the data rows read so far (for rows/s).
 Progress = Callable[[int, int | None, int], None]
 
-DEFAULT_CHUNK_ROWS = 20_000
+DEFAULT_CHUNK_ROWS = 50_000  # payments per read-check-write round (as the roster's)
 
 
 @contextmanager
@@ -77,3 +77,16 @@ def cell(cells: list[Any], pos: int | None) -> str:
     if isinstance(value, str) and value.isascii():
         return value.strip()
     return text(value)
+
+
+def chunks_with_progress(table: Table, size: int, progress: Progress | None) -> Iterator[Block]:
+    """The table's body in chunks of `size` rows; `progress` is called after each chunk has been
+    handled (the consumer asked for the next one) and once at the end."""
+    rows = 0
+    for chunk in table.chunks(size):
+        rows += len(chunk.rows)
+        yield chunk
+        if progress and rows % size == 0:
+            progress(table.position(), table.total, rows)
+    if progress:
+        progress(table.total or table.position(), table.total, rows)
