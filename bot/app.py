@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
+import time
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
@@ -141,8 +143,8 @@ async def set_bot_commands(bot: Bot) -> None:
 
 
 def warm_up() -> None:
-    """Load the policy packs and the NLU dictionaries before the first update, not during it:
-    otherwise the first resident waits seconds for jieba and the pack quote checks."""
+    """Load the policy packs and the NLU dictionaries (jieba) before the first update needs them, not
+    during it: otherwise the first resident waits seconds for jieba and the pack quote checks."""
     from bot.nlu import warm_up as nlu_warm_up
     from bot.policy import all_packs
 
@@ -150,22 +152,80 @@ def warm_up() -> None:
     nlu_warm_up()
 
 
+class _WarmUpGate:
+    """Outermost update middleware: an update that arrives while the warm-up still runs waits for it
+    (once loaded, this is one check per update). A failed warm-up is logged and updates go on; whatever
+    was not loaded then loads on first use."""
+
+    def __init__(self, ready: asyncio.Future[None]) -> None:
+        self.ready = ready
+
+    async def __call__(self, handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        if not self.ready.done():
+            with contextlib.suppress(Exception):  # logged by _warm_up_in_background
+                await asyncio.shield(self.ready)
+        return await handler(event, data)
+
+
+def _gate_updates(dp: Dispatcher, ready: asyncio.Future[None]) -> None:
+    """Put the warm-up gate before every other update middleware (so no update holds a database session
+    or a lock while it waits)."""
+    outer = dp.update.outer_middleware
+    others = list(outer)
+    for m in others:
+        outer.unregister(m)
+    outer.register(_WarmUpGate(ready))
+    for m in others:
+        outer.register(m)
+
+
+def _warm_up_in_background() -> asyncio.Task[None]:
+    async def run() -> None:
+        started = time.perf_counter()
+        try:
+            await asyncio.to_thread(warm_up)
+        except Exception:
+            log.exception("warm-up failed; packs and NLU load on first use instead")
+            raise
+        log.info("warm-up done in %.1f s (policy packs, NLU dictionaries)", time.perf_counter() - started)
+
+    return asyncio.create_task(run(), name="warm-up")
+
+
+async def _logged(step: Any, what: str) -> None:
+    try:
+        await step
+    except Exception:
+        log.exception("%s failed to start; the bot runs without it", what)
+
+
 async def run_polling(settings: Settings, *, with_scheduler: bool = True) -> None:
-    """`yibao run`: long polling in one process, the scheduler alongside (the embedded default)."""
+    """`yibao run`: long polling in one process, the scheduler alongside (the embedded default).
+
+    Start-up does only what polling needs before the first getUpdates (schema check, dispatcher); the
+    warm-up (jieba, packs), the scheduler and the command menu start alongside, and an update that
+    arrives before the warm-up has finished waits for it (see _WarmUpGate)."""
+    from bot.registry.db import open_db
+
     bot = make_bot(settings)
     storage, isolation = make_storage(settings)
-    dp = build_dispatcher(settings, storage=storage, events_isolation=isolation)
-    await asyncio.to_thread(warm_up)
+    engine = await asyncio.to_thread(open_db, settings)  # migrate/seed if needed: blocking, off the loop
+    dp = build_dispatcher(settings, storage=storage, events_isolation=isolation, engine=engine)
+    ready = _warm_up_in_background()
+    _gate_updates(dp, ready)
+    background: list[asyncio.Task[Any]] = [ready, asyncio.create_task(set_bot_commands(bot), name="commands")]
     scheduler = None
     if with_scheduler:
         from scheduler.service import EmbeddedScheduler
 
-        scheduler = EmbeddedScheduler(settings, bot)
-        await scheduler.start()
+        scheduler = EmbeddedScheduler(settings, bot, engine=engine)
+        background.append(asyncio.create_task(_logged(scheduler.start(), "scheduler"), name="scheduler-start"))
     try:
-        await set_bot_commands(bot)
         await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types(), polling_timeout=10)
     finally:
+        for task in background:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await task
         if scheduler is not None:
             await scheduler.shutdown()
         await storage.close()
