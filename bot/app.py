@@ -152,31 +152,54 @@ def warm_up() -> None:
     nlu_warm_up()
 
 
-class _WarmUpGate:
-    """Outermost update middleware: an update that arrives while the warm-up still runs waits for it
-    (once loaded, this is one check per update). A failed warm-up is logged and updates go on; whatever
-    was not loaded then loads on first use."""
+SHUTDOWN_GRACE_SECONDS = 20.0  # on SIGTERM, updates already being handled get this long to finish
+
+
+class _UpdateGate:
+    """Outermost update middleware. An update that arrives while the warm-up still runs waits for it
+    (once loaded, this is one check per update; a failed warm-up is logged and updates go on, whatever
+    was not loaded then loads on first use). It also counts the updates in flight, so a shutdown lets
+    them finish (their replies, their commits) before the bot's HTTP session is closed."""
 
     def __init__(self, ready: asyncio.Future[None]) -> None:
         self.ready = ready
+        self.in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def __call__(self, handler: Any, event: Any, data: dict[str, Any]) -> Any:
-        if not self.ready.done():
-            with contextlib.suppress(Exception):  # logged by _warm_up_in_background
-                await asyncio.shield(self.ready)
-        return await handler(event, data)
+        self.in_flight += 1
+        self._idle.clear()
+        try:
+            if not self.ready.done():
+                with contextlib.suppress(Exception):  # logged by _warm_up_in_background
+                    await asyncio.shield(self.ready)
+            return await handler(event, data)
+        finally:
+            self.in_flight -= 1
+            if self.in_flight == 0:
+                self._idle.set()
+
+    async def drained(self, grace: float) -> None:
+        """Until no update is being handled, or `grace` seconds (then the rest is cut off, logged)."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), grace)
+        except TimeoutError:
+            log.warning("shutting down with %d updates still being handled", self.in_flight)
 
 
-def _gate_updates(dp: Dispatcher, ready: asyncio.Future[None]) -> None:
-    """Put the warm-up gate before every other update middleware (so no update holds a database session
-    or a lock while it waits)."""
+def _gate_updates(dp: Dispatcher, ready: asyncio.Future[None]) -> _UpdateGate:
+    """Put the gate before every other update middleware (so no update holds a database session or a
+    lock while it waits for the warm-up)."""
+    gate = _UpdateGate(ready)
     outer = dp.update.outer_middleware
     others = list(outer)
     for m in others:
         outer.unregister(m)
-    outer.register(_WarmUpGate(ready))
+    outer.register(gate)
     for m in others:
         outer.register(m)
+    return gate
 
 
 def _warm_up_in_background() -> asyncio.Task[None]:
@@ -204,7 +227,8 @@ async def run_polling(settings: Settings, *, with_scheduler: bool = True) -> Non
 
     Start-up does only what polling needs before the first getUpdates (schema check, dispatcher); the
     warm-up (jieba, packs), the scheduler and the command menu start alongside, and an update that
-    arrives before the warm-up has finished waits for it (see _WarmUpGate)."""
+    arrives before the warm-up has finished waits for it (see _UpdateGate). On SIGTERM, polling stops
+    and the updates being handled finish before the HTTP session closes."""
     from bot.registry.db import open_db
 
     bot = make_bot(settings)
@@ -212,7 +236,7 @@ async def run_polling(settings: Settings, *, with_scheduler: bool = True) -> Non
     engine = await asyncio.to_thread(open_db, settings)  # migrate/seed if needed: blocking, off the loop
     dp = build_dispatcher(settings, storage=storage, events_isolation=isolation, engine=engine)
     ready = _warm_up_in_background()
-    _gate_updates(dp, ready)
+    gate = _gate_updates(dp, ready)
     background: list[asyncio.Task[Any]] = [ready, asyncio.create_task(set_bot_commands(bot), name="commands")]
     scheduler = None
     if with_scheduler:
@@ -221,8 +245,10 @@ async def run_polling(settings: Settings, *, with_scheduler: bool = True) -> Non
         scheduler = EmbeddedScheduler(settings, bot, engine=engine)
         background.append(asyncio.create_task(_logged(scheduler.start(), "scheduler"), name="scheduler-start"))
     try:
-        await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types(), polling_timeout=10)
+        await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types(), polling_timeout=10,
+                               close_bot_session=False)
     finally:
+        await gate.drained(SHUTDOWN_GRACE_SECONDS)
         for task in background:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await task

@@ -80,19 +80,25 @@ def plan(session: Session, locality_id: str) -> list[Campaign]:
         extended = _deadline_for(pack, PolicyPerson(migrant=True))
         if extended is not None and extended != ordinary:
             waves += [(MIGRANT, d, extended) for d in MIGRANT_OFFSETS]
-    existing = {(c.kind, c.offset_label, c.send_on): c for c in session.exec(
-        select(Campaign).where(Campaign.locality_id == locality_id, Campaign.coverage_year == pack.coverage_year))}
-    out: list[Campaign] = []
-    for kind, days, deadline in waves:
-        send_on = deadline - timedelta(days=days)
-        found = existing.get((kind, offset_label(days), send_on))
-        if found is None:
-            found = Campaign(locality_id=locality_id, coverage_year=pack.coverage_year, kind=kind,
-                             offset_label=offset_label(days), deadline=deadline, send_on=send_on, status=ACTIVE)
-            session.add(found)
-        out.append(found)
-    session.flush()
-    return out
+    def existing() -> dict[tuple[str, str, date], Campaign]:
+        return {(c.kind, c.offset_label, c.send_on): c for c in session.exec(
+            select(Campaign).where(Campaign.locality_id == locality_id, Campaign.coverage_year == pack.coverage_year))}
+
+    have = existing()
+    missing = [dict(locality_id=locality_id, coverage_year=pack.coverage_year, kind=kind,
+                    offset_label=offset_label(days), deadline=deadline, send_on=deadline - timedelta(days=days),
+                    status=ACTIVE, recipients=0, excluded_paid=0)
+               for kind, days, deadline in waves
+               if (kind, offset_label(days), deadline - timedelta(days=days)) not in have]
+    if missing:
+        # Two planners at once (the daily job, `yibao campaign list`, `campaign run`): whoever comes second
+        # inserts nothing instead of failing on the unique wave (PostgreSQL waits for the first's commit).
+        insert = outbox.insert_for(session)
+        for values in missing:
+            session.execute(insert(Campaign).values(**values).on_conflict_do_nothing(
+                index_elements=["locality_id", "coverage_year", "kind", "offset_label", "send_on"]))
+        have = existing()
+    return [have[(kind, offset_label(days), deadline - timedelta(days=days))] for kind, days, deadline in waves]
 
 
 def due(session: Session, locality_id: str, today: date) -> list[Campaign]:

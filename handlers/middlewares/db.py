@@ -6,17 +6,28 @@ Two rules make it safe to run updates concurrently:
 - Nothing is confirmed before it is stored: before any Bot API call made while the update runs
   (replies, deletions, callback answers), the update's session is committed. A failed commit raises
   instead of sending, so the error guard apologises instead of confirming.
-- No transaction spans a Bot API call: the commit above ends it. On SQLite the update also holds this
-  process's database lock only while it runs Python code between Bot API calls, and gives it up during
-  every call. That lock is what keeps a transaction held across any *other* await (Redis FSM storage,
-  the county status service) from meeting another update's BEGIN IMMEDIATE, which would block the
-  event loop on busy_timeout while the first update cannot run to release it. The HTTP round trips of
-  the replies, most of an update's wall time, overlap freely; PostgreSQL takes no lock at all.
+- No transaction spans a Bot API call: the commit above ends it, and the update gives up this
+  process's database lock for the round trip, taking it back afterwards. The HTTP round trips of the
+  replies, most of an update's wall time, overlap freely.
+
+The lock is still held across the update's *other* awaits, because the session's transaction can be
+open there: aiogram (3.2x) runs every synchronous filter and handler in a worker thread
+(`asyncio.to_thread`), and the resident and staff routers have such filters; the Redis FSM storage
+and the county status service await too. Without the lock, on SQLite another update's BEGIN
+IMMEDIATE would block the event loop on busy_timeout while the first update could not run to commit;
+on PostgreSQL every suspended update would keep a pooled connection until the pool ran dry and the
+event loop blocked on it (seen under the load test: 15 connections idle in transaction). So both
+dialects take it.
 
 What remains (the handlers' part, not this module's): the session's statements and commits are
-blocking calls on the event loop. They are short, but on SQLite a BEGIN IMMEDIATE waits on the event
-loop while another process writes (a roster import). Once handlers use `bot.registry.db` scopes in
-`asyncio.to_thread`, this middleware and its lock can go.
+blocking calls on the event loop; its transaction (BEGIN IMMEDIATE on SQLite, as every write scope)
+spans the synchronous filters' thread hops; and on SQLite a BEGIN IMMEDIATE waits on the event loop
+while another process writes (a roster import). Once handlers use `bot.registry.db` scopes in
+`asyncio.to_thread` and the chat profile is no longer created here (ProfileMiddleware), this
+middleware, ProfileMiddleware/StaffMiddleware's session use and the lock go together. Keeping the
+legacy session beside handlers that write in threads is not safe on SQLite: an update holding the
+lock and a write transaction waits for a worker thread while the worker threads wait for its write
+lock (until busy_timeout).
 """
 
 from __future__ import annotations
@@ -35,20 +46,20 @@ from sqlmodel import Session
 
 
 class UpdateTransaction:
-    """One update's session and its hold on the process's SQLite lock (None on PostgreSQL)."""
+    """One update's session and its hold on the process's database lock."""
 
-    def __init__(self, session: Session, lock: asyncio.Lock | None) -> None:
+    def __init__(self, session: Session, lock: asyncio.Lock) -> None:
         self.session, self.lock = session, lock
         self.holding = False
         self.closed = False
 
     async def hold(self) -> None:
-        if self.lock is not None and not self.holding and not self.closed:
+        if not self.holding and not self.closed:
             await self.lock.acquire()
             self.holding = True
 
     def let_go(self) -> None:
-        if self.lock is not None and self.holding:
+        if self.holding:
             self.holding = False
             self.lock.release()
 
@@ -84,7 +95,7 @@ class CommitBeforeSending(BaseRequestMiddleware):
 class DbSessionMiddleware(BaseMiddleware):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._lock = asyncio.Lock()
         self._bots: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def _watch(self, bot: Any) -> None:
