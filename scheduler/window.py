@@ -6,10 +6,11 @@ outcome. So the window's size bounds how many messages a crash (kill -9, power l
 accepted by Telegram but still marked `sending`, each of which is re-sent after its lease: the
 duplicates. Sending `rate` messages per second when one message takes `t` seconds from call to
 commit needs `rate * t` slots; fewer caps the rate, more only adds duplicates. The window keeps
-`ceil(SHARE * rate * t)` slots, `t` a moving average of the measured turnaround: against the local
-fake Bot API (t under a millisecond) that is one slot even at 1,000 msg/s, so a crash costs at most
-one duplicate; against Telegram itself (t of 100 ms or more) the window widens so that at least
-SHARE of the rate is kept.
+`ceil(SHARE * rate * t)` slots, `t` the median turnaround of the last few dozen sends (a median, so a
+short stall does not widen the window): against the local fake Bot API (t under a millisecond) that
+is one slot even at 1,000 msg/s, so a crash costs at most one duplicate; against Telegram itself (t of
+100 ms or more) the window widens so that at least SHARE of the rate is kept. A machine too busy to
+turn a send around within 1/(SHARE * rate) seconds gets a second slot rather than a lower rate.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import deque
 
-SHARE = 0.85  # the window may hold the rate to 85 % of its target rather than add a slot
+SHARE = 0.8  # the window may hold the rate to 80 % of its target rather than add a slot
 MAX_SIZE = 64
-SMOOTHING = 0.1  # weight of the newest turnaround in the moving average
+SAMPLES = 48  # turnarounds the median is taken over
 
 
 class InFlightWindow:
@@ -32,7 +34,8 @@ class InFlightWindow:
         self.max_size = max_size
         self.size = fixed or 1
         self.busy = 0
-        self.turnaround: float | None = None  # seconds, moving average
+        self.turnaround: float | None = None  # seconds, median of the recent samples
+        self._samples: deque[float] = deque(maxlen=SAMPLES)
         self._free = asyncio.Event()
         self._free.set()
 
@@ -48,9 +51,8 @@ class InFlightWindow:
         """Give a slot back; `taken_at` (from acquire) feeds the turnaround average after a commit."""
         self.busy -= 1
         if taken_at is not None:
-            sample = time.monotonic() - taken_at
-            self.turnaround = sample if self.turnaround is None else (
-                (1 - SMOOTHING) * self.turnaround + SMOOTHING * sample)
+            self._samples.append(time.monotonic() - taken_at)
+            self.turnaround = sorted(self._samples)[len(self._samples) // 2]
             self._resize()
         self._free.set()
 
