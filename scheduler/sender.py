@@ -45,6 +45,7 @@ from sqlalchemy import Connection, DateTime, Engine, bindparam, text, update
 from sqlmodel import Session
 
 from bot import clock
+from bot.registry.db import read_scope
 from bot.settings import Settings, get_settings
 from scheduler import leases
 from scheduler.models import FAILED, PENDING, SENDING, SENT, SKIPPED, OutboxMessage
@@ -305,7 +306,7 @@ class OutboxSender:
         return [r for r in rows if r.id not in skip]
 
     def _nothing_left(self) -> bool:
-        with Session(self.engine) as session:
+        with read_scope(self.engine) as session:
             left = session.execute(text("SELECT count(*) FROM outbox_message WHERE status IN ('pending', 'sending')"))
             return int(left.scalar_one()) == 0
 
@@ -526,7 +527,7 @@ class OutboxSender:
         # claim (5 per second at 1,000 msg/s) bought nothing but commits.
         if now_m - self._last_pause_check >= PAUSE_CHECK_SECONDS:
             self._last_pause_check = now_m
-            with Session(self.engine) as session:
+            with read_scope(self.engine) as session:  # a read: no write lock every half second
                 until = leases.paused_until(session, now)
             shared = (until - now).total_seconds() if until else 0.0
             if shared > local:
