@@ -13,10 +13,14 @@ Waves (offsets in days before the deadline; the dates themselves always come fro
   twice for the same offset.
 
 Building a wave selects subscribed, active `ChatLink`s (opt-outs are `active = False`) whose household
-has unpaid members, and queues one message per chat (key `campaign:<id>:chat:<chat_id>`, so nobody gets
-the same reminder twice, even if a build is repeated). Right before sending, `recheck` looks again:
-nobody is reminded who paid, or unsubscribed, after the list was built, and the amount is recomputed.
-Only the newest due wave of a kind is built; older unbuilt ones are marked done as superseded.
+has an unpaid member due by the wave's deadline, and queues one message per chat (key
+`campaign:<id>:chat:<chat_id>`, so nobody gets the same reminder twice, even if a build is repeated).
+Each member's deadline is the engine's answer for that member, as in the status reply: a household whose
+unpaid members are all migrant workers is left out of the ordinary deadline's waves and reminded by
+the migrant waves of the extended deadline; a mixed household's reminder names both deadlines, each
+with the members it applies to. Right before sending, `recheck` looks again: nobody is reminded who
+paid, or unsubscribed, after the list was built, and the amounts are recomputed. Only the newest due
+wave of a kind is built; older unbuilt ones are marked done as superseded.
 """
 
 from __future__ import annotations
@@ -55,17 +59,9 @@ def offset_label(days: int) -> str:
 
 
 def deadline_of(pack: Any, person: PolicyPerson, on: date) -> date | None:
-    """The engine's deadline for this person; straight from the pack's dates while the engine build
-    in use has no `deadline()` yet (same data, no figure typed here)."""
-    if hasattr(engine, "deadline"):
-        answer = engine.deadline(pack, person, on)
-        return answer.deadline if answer.ok else None
-    dates = pack.dates
-    if person.newborn and person.birth_date is not None:
-        return None if dates.newborn is None else person.birth_date + timedelta(days=dates.newborn.within_days - 1)
-    if person.migrant and dates.migrant_extension is not None:
-        return dates.migrant_extension.end
-    return dates.collection.end
+    """The engine's deadline for this person (None when the engine gives none)."""
+    answer = engine.deadline(pack, person, on)
+    return answer.deadline if answer.ok else None
 
 
 def _deadline_for(pack: Any, person: PolicyPerson) -> date | None:
@@ -86,19 +82,25 @@ def plan(session: Session, locality_id: str) -> list[Campaign]:
         extended = _deadline_for(pack, PolicyPerson(migrant=True))
         if extended is not None and extended != ordinary:
             waves += [(MIGRANT, d, extended) for d in MIGRANT_OFFSETS]
-    existing = {(c.kind, c.offset_label, c.send_on): c for c in session.exec(
-        select(Campaign).where(Campaign.locality_id == locality_id, Campaign.coverage_year == pack.coverage_year))}
-    out: list[Campaign] = []
-    for kind, days, deadline in waves:
-        send_on = deadline - timedelta(days=days)
-        found = existing.get((kind, offset_label(days), send_on))
-        if found is None:
-            found = Campaign(locality_id=locality_id, coverage_year=pack.coverage_year, kind=kind,
-                             offset_label=offset_label(days), deadline=deadline, send_on=send_on, status=ACTIVE)
-            session.add(found)
-        out.append(found)
-    session.flush()
-    return out
+    def existing() -> dict[tuple[str, str, date], Campaign]:
+        return {(c.kind, c.offset_label, c.send_on): c for c in session.exec(
+            select(Campaign).where(Campaign.locality_id == locality_id, Campaign.coverage_year == pack.coverage_year))}
+
+    have = existing()
+    missing = [dict(locality_id=locality_id, coverage_year=pack.coverage_year, kind=kind,
+                    offset_label=offset_label(days), deadline=deadline, send_on=deadline - timedelta(days=days),
+                    status=ACTIVE, recipients=0, excluded_paid=0)
+               for kind, days, deadline in waves
+               if (kind, offset_label(days), deadline - timedelta(days=days)) not in have]
+    if missing:
+        # Two planners at once (the daily job, `yibao campaign list`, `campaign run`): whoever comes second
+        # inserts nothing instead of failing on the unique wave (PostgreSQL waits for the first's commit).
+        insert = outbox.insert_for(session)
+        for values in missing:
+            session.execute(insert(Campaign).values(**values).on_conflict_do_nothing(
+                index_elements=["locality_id", "coverage_year", "kind", "offset_label", "send_on"]))
+        have = existing()
+    return [have[(kind, offset_label(days), deadline - timedelta(days=days))] for kind, days, deadline in waves]
 
 
 def due(session: Session, locality_id: str, today: date) -> list[Campaign]:
@@ -134,11 +136,69 @@ class Member:
 
 
 @dataclass
-class HouseholdDue:
-    household_id: int
+class DueGroup:
+    """Members of one household who share a deadline, and what they pay together."""
+
+    deadline: date
+    extended: bool  # the migrant workers' extended deadline
     members: list[Member]
     amount: Decimal = Decimal(0)
     refused: list[str] = field(default_factory=list)
+
+
+@dataclass
+class HouseholdDue:
+    """A household in a wave: its groups by deadline, the wave's deadline first."""
+
+    household_id: int
+    groups: list[DueGroup]
+
+    @property
+    def members(self) -> list[Member]:
+        return [m for g in self.groups for m in g.members]
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((g.amount for g in self.groups), Decimal(0))
+
+
+class Deadlines:
+    """Each member's deadline from the engine, as the status reply gives it (asked once per kind of
+    member: the deadline depends on the migrant flag only; newborns have their own waves)."""
+
+    def __init__(self, pack: Any, on: date) -> None:
+        self.pack, self.on = pack, on
+        self._cache: dict[bool, tuple[date, bool] | None] = {}
+
+    def of(self, member: Member) -> tuple[date, bool] | None:
+        """(deadline, extended) for the member, or None when the engine gives none."""
+        key = bool(member.migrant)
+        if key not in self._cache:
+            answer = engine.deadline(self.pack, PolicyPerson(migrant=key), self.on)
+            if not answer.ok and key:  # no extension in this pack: a migrant has the ordinary deadline
+                answer = engine.deadline(self.pack, PolicyPerson(), self.on)
+            self._cache[key] = (answer.deadline, bool(answer.extended)) if answer.ok else None
+        return self._cache[key]
+
+
+def household_due(pack: Any, household_id: int, members: list[Member], wave_deadline: date, today: date,
+                  deadlines: Deadlines) -> HouseholdDue | None:
+    """What a household is reminded of in a wave for `wave_deadline`: its unpaid members grouped by their
+    own deadline (those already past are left out), the wave's group first; None when none of them is
+    due by the wave's deadline (an all-migrant household in an ordinary wave, say)."""
+    by_deadline: dict[date, DueGroup] = {}
+    for mem in members:
+        found = deadlines.of(mem)
+        if found is None or found[0] < today:
+            continue
+        group = by_deadline.setdefault(found[0], DueGroup(found[0], found[1], []))
+        group.members.append(mem)
+    if wave_deadline not in by_deadline:
+        return None
+    groups = [by_deadline.pop(wave_deadline)] + [by_deadline[d] for d in sorted(by_deadline)]
+    for g in groups:
+        g.amount, g.refused = amount_due(pack, g.members, today)
+    return HouseholdDue(household_id, groups)
 
 
 def _registry() -> Any:
@@ -177,10 +237,6 @@ def amount_due(pack: Any, members: list[Member], on: date) -> tuple[Decimal, lis
         else:
             refused.append(mem.name)
     return total, refused
-
-
-def _keep(kind: str, members: list[Member]) -> list[Member]:
-    return [m for m in members if m.migrant] if kind == MIGRANT else members
 
 
 def subscriptions(session: Session, locality_id: str, year: int) -> dict[int, list[tuple[int | None, Any]]]:
@@ -224,21 +280,40 @@ def how_to_pay(pack: Any, on: date) -> str:
     return "、".join(names[:4])
 
 
-def render(pack: Any, kind: str, deadline: date, today: date, households: list[HouseholdDue]) -> str:
-    """The reminder text for one chat: amount due per household, deadline, how to pay."""
+def _days_left(deadline: date, today: date) -> str:
     days = (deadline - today).days
-    when = "今天是最后一天" if days <= 0 else f"还剩{days}天"
+    return "今天是最后一天" if days <= 0 else f"还剩{days}天"
+
+
+def _names(members: list[Member]) -> str:
+    return "、".join(_masked_name(m.name) for m in members[:5]) + ("等" if len(members) > 5 else "")
+
+
+def render(pack: Any, kind: str, deadline: date, today: date, households: list[HouseholdDue]) -> str:
+    """The reminder text for one chat: per household who is unpaid and what they owe, the wave's
+    deadline, then any member with another deadline (a migrant worker's extension) and theirs."""
     lines = [f"【{pack.locality.name_zh}医保缴费提醒】"]
     what = {MIGRANT: "外出务工返乡人员延期缴费", NEWBORN: "新生儿参保缴费"}.get(kind, "城乡居民医保缴费")
+    later: list[str] = []
     for hh in households:
-        who = "、".join(_masked_name(m.name) for m in hh.members[:5]) + ("等" if len(hh.members) > 5 else "")
-        line = f"您家{who}共{len(hh.members)}人尚未缴纳{pack.coverage_year}年度{what}"
-        if hh.amount > 0:
-            line += f"，应缴合计{_yuan(hh.amount)}"
+        first, *others = hh.groups
+        line = f"您家{_names(first.members)}共{len(first.members)}人尚未缴纳{pack.coverage_year}年度{what}"
+        if first.amount > 0:
+            line += f"，应缴合计{_yuan(first.amount)}"
         lines.append(line + "。")
-        if hh.refused:
-            lines.append(f"{'、'.join(_masked_name(n) for n in hh.refused)}的金额请咨询村（社区）。")
-    lines.append(f"缴费截止：{_zh_date(deadline)}（{when}）。")
+        if first.refused:
+            lines.append(f"{'、'.join(_masked_name(n) for n in first.refused)}的金额请咨询村（社区）。")
+        for g in others:
+            when = f"{_zh_date(g.deadline)}（{_days_left(g.deadline, today)}）"
+            text = (f"外出务工人员{_names(g.members)}可延至{_zh_date(g.deadline)}前缴费（{_days_left(g.deadline, today)}）"
+                    if g.extended else f"{_names(g.members)}的缴费截止：{when}")
+            if g.amount > 0:
+                text += f"，应缴{_yuan(g.amount)}"
+            later.append(text + "。")
+            if g.refused:
+                later.append(f"{'、'.join(_masked_name(n) for n in g.refused)}的金额请咨询村（社区）。")
+    lines.append(f"缴费截止：{_zh_date(deadline)}（{_days_left(deadline, today)}）。")
+    lines += later
     lines.append(f"缴费方式：{how_to_pay(pack, today)}")
     lines.append("已缴费请忽略本消息；发送 /unsubscribe 可退订提醒。")
     return "\n".join(lines)
@@ -252,6 +327,7 @@ class BuildResult:
     campaign_id: int
     queued: int = 0
     excluded_paid: int = 0
+    excluded_other_deadline: int = 0  # unpaid, but nobody due by this wave's deadline (e.g. all migrants)
     chats: int = 0
 
 
@@ -271,14 +347,14 @@ def build(session: Session, campaign: Campaign, today: date | None = None) -> Bu
         return result
     subs = subscriptions(session, campaign.locality_id, campaign.coverage_year)
     unpaid = unpaid_members(session, list(subs), campaign.coverage_year)
+    deadlines = Deadlines(pack, today)
     per_chat: dict[int, list[tuple[int, HouseholdDue]]] = defaultdict(list)
     for hh_id, links in subs.items():
-        members = _keep(campaign.kind, unpaid.get(hh_id, []))
-        if not members:
-            result.excluded_paid += 1
+        due_ = household_due(pack, hh_id, unpaid.get(hh_id, []), campaign.deadline, today, deadlines)
+        if due_ is None:
+            result.excluded_paid += hh_id not in unpaid  # nobody unpaid (else: not due by this deadline)
+            result.excluded_other_deadline += hh_id in unpaid
             continue
-        due_ = HouseholdDue(hh_id, members)
-        due_.amount, due_.refused = amount_due(pack, members, today)
         for link_id, chat_id in links:
             per_chat[chat_id].append((link_id, due_))
     when = _send_moment(campaign.send_on)
@@ -298,9 +374,9 @@ def build(session: Session, campaign: Campaign, today: date | None = None) -> Bu
     campaign.recipients = (campaign.recipients or 0) + result.queued
     campaign.excluded_paid = result.excluded_paid
     session.add(campaign)
-    log.info("campaign %s %s %s %s: %d reminders queued, %d subscribed households already paid",
-             campaign.id, campaign.locality_id, campaign.kind, campaign.offset_label, result.queued,
-             result.excluded_paid)
+    log.info("campaign %s %s %s %s: %d reminders queued, %d subscribed households already paid, "
+             "%d due by another deadline", campaign.id, campaign.locality_id, campaign.kind,
+             campaign.offset_label, result.queued, result.excluded_paid, result.excluded_other_deadline)
     return result
 
 
@@ -339,8 +415,9 @@ def build_newborn(session: Session, locality_id: str, today: date | None = None)
             continue
         result = BuildResult(campaign_id=campaign.id)
         for hh_id, mem, dl in wave:
-            due_ = HouseholdDue(hh_id, [mem])
-            due_.amount, due_.refused = amount_due(pack, [mem], today)
+            group = DueGroup(dl, False, [mem])
+            group.amount, group.refused = amount_due(pack, [mem], today)
+            due_ = HouseholdDue(hh_id, [group])
             for link_id, chat in subs.get(hh_id, []):
                 result.queued += outbox.enqueue(
                     session, key=f"newborn:{mem.person_id}:{label}:chat:{chat.key}", chat=chat,
@@ -384,6 +461,7 @@ def recheck(session: Session, rows: list[Any]) -> dict[int, str]:
             by_year[r.coverage_year].add(r.household_id)
     unpaid = {year: unpaid_members(session, list(hhs), year) for year, hhs in by_year.items()}
     today = clock.today()
+    books: dict[int, Deadlines] = {}
     for r in rows:
         if r.chat_link_id is not None and r.chat_link_id not in active:
             skip[r.id] = "unsubscribed since the list was built"
@@ -391,21 +469,23 @@ def recheck(session: Session, rows: list[Any]) -> dict[int, str]:
         if r.household_id is None or r.coverage_year is None:
             continue
         campaign = campaigns.get(r.campaign_id)
-        kind = campaign.kind if campaign is not None else DEADLINE
-        members = _keep(kind, unpaid.get(r.coverage_year, {}).get(r.household_id, []))
+        members = unpaid.get(r.coverage_year, {}).get(r.household_id, [])
         if not members:
             skip[r.id] = "paid since the list was built"
             continue
-        if campaign is None or campaign.deadline is None or kind == NEWBORN:
+        if campaign is None or campaign.deadline is None or campaign.kind == NEWBORN:
             continue
         pack = get_pack(campaign.locality_id, campaign.coverage_year)
         if pack is None:
             continue
-        hh = HouseholdDue(r.household_id, members)
-        hh.amount, hh.refused = amount_due(pack, members, today)
-        r.text = render(pack, kind, campaign.deadline, today, [hh])
+        book = books.setdefault(campaign.id, Deadlines(pack, today))
+        hh = household_due(pack, r.household_id, members, campaign.deadline, today, book)
+        if hh is None:
+            skip[r.id] = "nobody left who is due by this deadline"
+            continue
+        r.text = render(pack, campaign.kind, campaign.deadline, today, [hh])
         if getattr(r, "params", None) is not None:  # a templated channel's row (scheduler.channels)
-            r.params = reminder_params(pack, kind, campaign.deadline, today, [hh])
+            r.params = reminder_params(pack, campaign.kind, campaign.deadline, today, [hh])
     return skip
 
 
@@ -429,5 +509,5 @@ def campaigns_of(session: Session, locality_id: str | None = None) -> list[Campa
     return list(session.exec(q))
 
 
-__all__ = ["BuildResult", "build", "build_newborn", "campaigns_of", "due", "plan", "recheck", "render",
-           "run_due", "set_status"]
+__all__ = ["BuildResult", "Deadlines", "DueGroup", "HouseholdDue", "build", "build_newborn", "campaigns_of",
+           "due", "household_due", "plan", "recheck", "render", "run_due", "set_status"]

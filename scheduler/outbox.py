@@ -21,7 +21,8 @@ from scheduler.models import MESSAGE_KINDS, OUTBOX_STATUSES, OutboxMessage
 from scheduler.timeutil import after_quiet_hours, utcnow
 
 
-def _insert_for(session: Session):  # noqa: ANN202
+def insert_for(session: Session):  # noqa: ANN202
+    """The dialect's INSERT (with ON CONFLICT) for this session's database."""
     name = session.get_bind().dialect.name
     if name == "postgresql":
         return postgresql.insert
@@ -77,7 +78,7 @@ def enqueue(
         reply_markup=reply_markup, not_before=when, created_at=now, status="pending", attempts=0,
         chat_link_id=chat_link_id, household_id=household_id, coverage_year=coverage_year,
     )
-    stmt = (_insert_for(session)(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    stmt = (insert_for(session)(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
             .returning(OutboxMessage.__table__.c.id))
     # The returned id, not rowcount: with RETURNING, PostgreSQL drivers report rowcount -1.
     return session.execute(stmt).first() is not None

@@ -6,15 +6,20 @@ Delivery is at-least-once, with the duplicate window made as small as we can:
    (PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED`, so several senders never claim the same row;
    SQLite: the same `UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING`, atomic because SQLite
    has one writer at a time);
-2. send: one Bot API call per row, paced by a global token schedule and at most 1 msg/s per chat;
+2. send: one Bot API call per row, paced by a global token schedule and at most 1 msg/s per chat, with
+   at most `in_flight` calls whose outcome is not yet committed;
 3. mark: the row becomes `sent` only after Telegram accepted it, committed in the very next event-loop
-   iteration after the response (every response that arrived in the same iteration shares a commit).
+   iteration after the response (responses that arrived in the same iteration share a commit). Only
+   that commit gives the row's slot back, so the next message is taken from the rate schedule after
+   the previous ones are recorded, never before.
 
 A process killed between Telegram's acceptance and step 3 leaves a row in `sending`; once its lease
 (`lease_seconds`) expires another sender re-sends it. Telegram offers no idempotency key and no way to
-ask "did you get this?", so that row is the one place a resident can get a message twice. The window is
-the response's trip back plus one SQLite/PostgreSQL commit (sub-millisecond; measured in
-bench/outbox_crash.py and docs/performance.md).
+ask "did you get this?", so those rows are the one place a resident can get a message twice. Step 3
+bounds them by the in-flight window (scheduler/window.py): as few unrecorded sends at a time as keep
+the rate, which is one against the local fake Bot API even at 1,000 msg/s. (With up to 64 calls in
+flight and a slot freed before its commit, a kill -9 at 1,000 msg/s used to cost 10-20 duplicates;
+bench/outbox_crash.py and docs/performance.md.)
 
 Errors: 429 pauses every sender until `retry_after` (a shared row, `leases.OUTBOX_PAUSE`); 5xx, network
 errors and timeouts retry with exponential backoff (`attempts`, `not_before`) up to `max_attempts`;
@@ -40,14 +45,18 @@ from sqlalchemy import Connection, DateTime, Engine, bindparam, text, update
 from sqlmodel import Session
 
 from bot import clock
+from bot.registry.db import read_scope
 from bot.settings import Settings, get_settings
 from scheduler import leases
 from scheduler.models import FAILED, PENDING, SENDING, SENT, SKIPPED, OutboxMessage
 from scheduler.timeutil import after_quiet_hours, in_quiet_hours, utcnow
+from scheduler.window import InFlightWindow
 
 log = logging.getLogger(__name__)
 
 PER_CHAT_INTERVAL = 1.0  # Telegram: avoid more than one message per second to the same chat
+FLUSH_RETRY_SECONDS = 0.5
+MAX_CHAT_WAIT_SECONDS = 5.0  # a chat's later messages wait in memory this long at most, then go back to the queue
 HEARTBEAT_SECONDS = 1.0
 SENDER_TTL_SECONDS = 5.0
 BACKOFF_BASE_SECONDS = 2.0
@@ -163,7 +172,9 @@ class OutboxSender:
         recheck: Recheck | None = default_recheck,
         name: str | None = None,
         progress_every: float = 5.0,
+        in_flight: int | None = None,
     ) -> None:
+        """`in_flight` pins the window of unrecorded sends (default: sized to the rate, see window.py)."""
         self.engine = engine
         self.bot = bot
         self.settings = settings or get_settings()
@@ -178,9 +189,13 @@ class OutboxSender:
         self.progress_every = progress_every
         self.stats = SenderStats()
         self._rate = self.total_rate
+        self.in_flight = in_flight
         self._stop = asyncio.Event()
-        self._done: list[tuple[int, str, str | None, datetime | None, bool]] = []  # id, status, error, not_before, undo
+        # Finished rows waiting for their commit: id, status, error, not_before, undo attempt, and when
+        # the row took its in-flight slot (None: it holds none).
+        self._done: list[tuple[int, str, str | None, datetime | None, bool, float | None]] = []
         self._flush_scheduled = False
+        self.window: InFlightWindow | None = None
         self._inflight: set[asyncio.Task] = set()
         self._chat_last: dict[int, float] = {}
         self._next_at = 0.0
@@ -197,10 +212,9 @@ class OutboxSender:
         self._stop.set()
 
     async def run(self, *, until_empty: bool = False, poll_interval: float = 0.5) -> SenderStats:
-        concurrency = max(4, min(64, int(self._rate * 0.05) + 4))
-        gate = asyncio.Semaphore(concurrency)
-        log.info("outbox sender %s: %.0f msg/s%s, up to %d requests in flight", self.name, self.total_rate,
-                 " (paid broadcast)" if self.paid else "", concurrency)
+        self.window = InFlightWindow(self._rate, fixed=self.in_flight)
+        log.info("outbox sender %s: %.0f msg/s%s, unrecorded sends at a time: %s", self.name, self.total_rate,
+                 " (paid broadcast)" if self.paid else "", self.in_flight or "as few as the rate needs")
         try:
             while not self._stop.is_set():
                 self._heartbeat()
@@ -217,19 +231,9 @@ class OutboxSender:
                     continue
                 for row in batch:
                     if self._stop.is_set():
-                        break
-                    await self._pace()
-                    if self._pause_until_mono > time.monotonic():
-                        self._finish(row.id, PENDING, "paused by 429", self._pause_not_before(), undo_attempt=True)
+                        self._finish(row.id, PENDING, None, utcnow(), undo_attempt=True)  # not sent: hand back
                         continue
-                    # At most one message per second to a chat: a second one waits in its own task.
-                    now_m = time.monotonic()
-                    at = max(now_m, self._chat_last.get(row.chat_id, -PER_CHAT_INTERVAL) + PER_CHAT_INTERVAL)
-                    self._chat_last[row.chat_id] = at
-                    await gate.acquire()
-                    task = asyncio.create_task(self._send(row, gate, delay=at - now_m))
-                    self._inflight.add(task)
-                    task.add_done_callback(self._inflight.discard)
+                    await self._dispatch(row)
                 self._progress()
             await self._settle()
         finally:
@@ -237,6 +241,43 @@ class OutboxSender:
             self._sign_off()
         self._progress(force=True)
         return self.stats
+
+    async def _dispatch(self, row: Claimed) -> None:
+        """Send one claimed row when the rate schedule and a free slot allow."""
+        now_m = time.monotonic()
+        ready = max(now_m, self._chat_last.get(row.chat_id, -PER_CHAT_INTERVAL) + PER_CHAT_INTERVAL)
+        if ready - now_m > MAX_CHAT_WAIT_SECONDS:
+            # A chat with a backlog: hand the row back rather than hold it (and its lease) for long.
+            self._finish(row.id, PENDING, None, utcnow() + timedelta(seconds=ready - now_m), undo_attempt=True)
+            return
+        self._chat_last[row.chat_id] = ready  # at most one message per second to a chat
+        if ready > now_m:
+            self._spawn(self._send_later(row, ready - now_m))  # waits without holding a slot
+        elif (slot := await self._take_slot(row)) is not None:
+            self._spawn(self._send(row, slot))
+
+    async def _send_later(self, row: Claimed, wait: float) -> None:
+        await self._sleep(wait)
+        if self._stop.is_set():
+            self._finish(row.id, PENDING, None, utcnow(), undo_attempt=True)
+        elif (slot := await self._take_slot(row)) is not None:
+            await self._send(row, slot)
+
+    async def _take_slot(self, row: Claimed) -> float | None:
+        """The row's turn in the rate schedule, then an in-flight slot (given back by the commit that
+        records the row's outcome, see _flush); returns when the slot was taken. None when a 429 pause
+        handed the row back instead."""
+        assert self.window is not None
+        await self._pace()
+        if self._pause_until_mono > time.monotonic():
+            self._finish(row.id, PENDING, "paused by 429", self._pause_not_before(), undo_attempt=True)
+            return None
+        return await self.window.acquire()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
 
     # ---- claiming ------------------------------------------------------------------------------------
 
@@ -266,14 +307,14 @@ class OutboxSender:
         return [r for r in rows if r.id not in skip]
 
     def _nothing_left(self) -> bool:
-        with Session(self.engine) as session:
+        with read_scope(self.engine) as session:
             left = session.execute(text("SELECT count(*) FROM outbox_message WHERE channel = 'telegram' "
                                         "AND status IN ('pending', 'sending')"))
             return int(left.scalar_one()) == 0
 
     # ---- sending -------------------------------------------------------------------------------------
 
-    async def _send(self, row: Claimed, gate: asyncio.Semaphore, delay: float = 0.0) -> None:
+    async def _send(self, row: Claimed, slot: float) -> None:
         from aiogram.exceptions import (
             TelegramForbiddenError,
             TelegramNetworkError,
@@ -282,31 +323,33 @@ class OutboxSender:
         )
 
         try:
-            if delay > 0:
-                await asyncio.sleep(delay)
             await self._call(row)
         except TelegramRetryAfter as e:
             self.stats.rate_limited += 1
             self._on_429(float(e.retry_after))
             self._finish(row.id, PENDING, f"429 retry_after={e.retry_after}", self._pause_not_before(),
-                         undo_attempt=True)
+                         undo_attempt=True, slot=slot)
         except TelegramForbiddenError as e:
             self._deactivate(row.chat_id)
             self.stats.skipped += 1
-            self._finish(row.id, SKIPPED, f"403 {e.message}", None)
+            self._finish(row.id, SKIPPED, f"403 {e.message}", None, slot=slot)
         except (TelegramServerError, TelegramNetworkError, TimeoutError, OSError) as e:
-            self._retry_later(row, f"{type(e).__name__}: {e}")
+            self._retry_later(row, f"{type(e).__name__}: {e}", slot)
+        except asyncio.CancelledError:
+            # Stopped mid-call: whether Telegram got it is unknown, so the row stays `sending` and is
+            # re-sent after its lease, like after a crash. The slot is simply given back.
+            if self.window is not None:
+                self.window.release()
+            raise
         except Exception as e:  # noqa: BLE001 - any other API answer (400, 404, bad file) fails the row
             self.stats.failed += 1
-            self._finish(row.id, FAILED, f"{type(e).__name__}: {e}", None)
+            self._finish(row.id, FAILED, f"{type(e).__name__}: {e}", None, slot=slot)
         else:
             now_m = time.monotonic()
             self.stats.sent += 1
             self.stats.first_send = self.stats.first_send or now_m
             self.stats.last_send = now_m
-            self._finish(row.id, SENT, None, None)
-        finally:
-            gate.release()
+            self._finish(row.id, SENT, None, None, slot=slot)
 
     async def _call(self, row: Claimed) -> None:
         from aiogram.types import FSInputFile
@@ -376,14 +419,14 @@ class OutboxSender:
         extra = {k: v for k, v in kw.items() if k != "request_timeout"}
         return cls(chat_id=row.chat_id, text=row.text, **extra)
 
-    def _retry_later(self, row: Claimed, error: str) -> None:
+    def _retry_later(self, row: Claimed, error: str, slot: float | None) -> None:
         if row.attempts >= self.max_attempts:
             self.stats.failed += 1
-            self._finish(row.id, FAILED, f"gave up after {row.attempts} attempts: {error}", None)
+            self._finish(row.id, FAILED, f"gave up after {row.attempts} attempts: {error}", None, slot=slot)
             return
         self.stats.retried += 1
         delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (row.attempts - 1))
-        self._finish(row.id, PENDING, error, utcnow() + timedelta(seconds=delay))
+        self._finish(row.id, PENDING, error, utcnow() + timedelta(seconds=delay), slot=slot)
 
     def _on_429(self, retry_after: float) -> None:
         """Pause this sender now and every other sender through the shared row."""
@@ -413,8 +456,11 @@ class OutboxSender:
     # ---- marking: the crash window is from Telegram's answer to this commit ---------------------------
 
     def _finish(self, row_id: int, status: str, error: str | None, not_before: datetime | None,
-                undo_attempt: bool = False) -> None:
-        self._done.append((row_id, status, error[:ERROR_TEXT_LIMIT] if error else None, not_before, undo_attempt))
+                undo_attempt: bool = False, slot: float | None = None) -> None:
+        """Record a row's outcome in the next commit; `slot` (when the row took its in-flight slot): the
+        commit gives that slot back."""
+        self._done.append((row_id, status, error[:ERROR_TEXT_LIMIT] if error else None, not_before,
+                           undo_attempt, slot))
         if not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
@@ -424,8 +470,20 @@ class OutboxSender:
         if not self._done:
             return
         done, self._done = self._done, []
-        with self.engine.begin() as conn:
-            self._mark(conn, done, utcnow())
+        try:
+            with self.engine.begin() as conn:
+                self._mark(conn, done, utcnow())
+        except Exception:  # noqa: BLE001 - keep the outcomes and the slots: send nothing we cannot record
+            log.exception("outbox: could not record %d sends; retrying", len(done))
+            self._done = done + self._done
+            if not self._flush_scheduled:
+                self._flush_scheduled = True
+                asyncio.get_running_loop().call_later(FLUSH_RETRY_SECONDS, self._flush)
+            return
+        if self.window is not None:
+            for d in done:
+                if d[5] is not None:
+                    self.window.release(d[5])
 
     def _mark(self, session: Session | Connection, done: list[tuple], now: datetime) -> None:
         sent = [{"id": d[0], "me": self.name, "now": now} for d in done if d[1] == SENT]
@@ -471,7 +529,7 @@ class OutboxSender:
         # claim (5 per second at 1,000 msg/s) bought nothing but commits.
         if now_m - self._last_pause_check >= PAUSE_CHECK_SECONDS:
             self._last_pause_check = now_m
-            with Session(self.engine) as session:
+            with read_scope(self.engine) as session:  # a read: no write lock every half second
                 until = leases.paused_until(session, now)
             shared = (until - now).total_seconds() if until else 0.0
             if shared > local:
@@ -495,6 +553,8 @@ class OutboxSender:
         if rate != self._rate:
             log.info("outbox sender %s: %d live senders, my share %.1f msg/s", self.name, n, rate)
             self._rate = rate
+            if self.window is not None:
+                self.window.set_rate(rate)
 
     def _sign_off(self) -> None:
         with Session(self.engine) as session:
@@ -505,6 +565,8 @@ class OutboxSender:
         if self._inflight:
             await asyncio.gather(*list(self._inflight), return_exceptions=True)
         self._flush()
+        while self._done:  # a failed commit is being retried
+            await asyncio.sleep(FLUSH_RETRY_SECONDS)
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -516,8 +578,11 @@ class OutboxSender:
             return
         self._last_progress = now_m
         s = self.stats
-        log.info("outbox sender %s: sent %d (%.1f msg/s), retried %d, 429s %d, skipped %d, failed %d",
-                 self.name, s.sent, s.rate(), s.retried, s.rate_limited, s.skipped, s.failed)
+        w = self.window
+        log.info("outbox sender %s: sent %d (%.1f msg/s), retried %d, 429s %d, skipped %d, failed %d; "
+                 "in-flight window %s, turnaround %s ms", self.name, s.sent, s.rate(), s.retried, s.rate_limited,
+                 s.skipped, s.failed, w.size if w else "-",
+                 f"{w.turnaround * 1000:.2f}" if w and w.turnaround is not None else "-")
 
 
 __all__ = ["Claimed", "OutboxSender", "SenderStats", "make_bot", "SENT", "SENDING", "FAILED", "SKIPPED"]

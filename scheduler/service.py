@@ -1,10 +1,15 @@
-"""The scheduler service: APScheduler 3 (AsyncIOScheduler) with its jobs in the project database,
-plus the outbox sender, under a single-scheduler lease.
+"""The scheduler service: APScheduler 3 with its jobs in the project database, plus the outbox sender,
+under a single-scheduler lease.
 
 `yibao run` embeds it (`EmbeddedScheduler(settings, bot).start()/shutdown()`); `yibao scheduler` runs
 it as its own process. Only one scheduler may run per database: the `scheduler` lease row is taken
 atomically and renewed by a heartbeat; a second scheduler gets `SchedulerLocked` (one line, Chinese
 and English). The embedded one then runs the bot without a scheduler; `yibao scheduler` exits 2.
+
+Nothing here blocks the event loop it is started from (the bot's, in `yibao run`): APScheduler runs as
+a BackgroundScheduler in its own thread, with its job store queries and the jobs in its threads; the
+sender has its own thread and event loop; every database call made from the loop (lease, start-up,
+shutdown) goes through `asyncio.to_thread`.
 """
 
 from __future__ import annotations
@@ -91,8 +96,27 @@ class EmbeddedScheduler:
         self.running = False
 
     async def start(self, *, raise_if_locked: bool = False) -> None:
+        try:
+            await asyncio.to_thread(self._start_blocking)
+        except SchedulerLocked as e:
+            if raise_if_locked:
+                raise
+            log.warning("%s", e)
+            return
+        self._tasks.append(asyncio.create_task(self._heartbeat(), name="scheduler-heartbeat"))
+        if self.with_sender:
+            if self.settings.bot_token:
+                await asyncio.to_thread(self._start_sender_thread)
+                self._tasks.append(asyncio.create_task(self._watch_sender(), name="outbox-sender"))
+            else:
+                log.warning("no BOT_TOKEN: reminders are queued but not sent by this process")
+            await self._start_channels()
+        self.running = True
+
+    def _start_blocking(self) -> None:
+        """Schema, lease, job store and jobs: all database work, run in a worker thread."""
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.schedulers.background import BackgroundScheduler
 
         from bot.registry.db import ensure_schema, get_engine
         from scheduler.jobs import MISFIRE_GRACE_SECONDS, register_jobs
@@ -101,14 +125,8 @@ class EmbeddedScheduler:
             self.engine = get_engine(self.settings.database_url)
         ensure_schema(self.engine)
         self.lock = SchedulerLock(self.engine)
-        try:
-            self.lock.acquire()
-        except SchedulerLocked as e:
-            if raise_if_locked:
-                raise
-            log.warning("%s", e)
-            return
-        self.scheduler = AsyncIOScheduler(
+        self.lock.acquire()
+        self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.engine)},
             job_defaults={"coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS, "max_instances": 1},
             timezone=clock.TZ,
@@ -116,15 +134,6 @@ class EmbeddedScheduler:
         self.scheduler.start()
         ids = register_jobs(self.scheduler, self.localities if self.localities is not None else _localities())
         log.info("scheduler started (%s): %d jobs", self.lock.holder, len(ids))
-        self._tasks.append(asyncio.create_task(self._heartbeat(), name="scheduler-heartbeat"))
-        if self.with_sender:
-            if self.settings.bot_token:
-                self._start_sender_thread()
-                self._tasks.append(asyncio.create_task(self._watch_sender(), name="outbox-sender"))
-            else:
-                log.warning("no BOT_TOKEN: reminders are queued but not sent by this process")
-            await self._start_channels()
-        self.running = True
 
     async def _start_channels(self) -> None:
         """Issue 15: WeChat and SMS reminders have senders of their own, started when configured."""
@@ -178,10 +187,13 @@ class EmbeddedScheduler:
                 continue
             if not ok:
                 log.error("scheduler lease lost to another process; stopping jobs here")
-                if self.scheduler is not None:
-                    self.scheduler.shutdown(wait=False)
-                    self.scheduler = None
+                await self._stop_jobs()
                 return
+
+    async def _stop_jobs(self) -> None:
+        scheduler, self.scheduler = self.scheduler, None
+        if scheduler is not None:
+            await asyncio.to_thread(scheduler.shutdown, wait=False)
 
     async def wait(self) -> None:
         """Until the sender or heartbeat ends (standalone process)."""
@@ -202,9 +214,7 @@ class EmbeddedScheduler:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
-        if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
-            self.scheduler = None
+        await self._stop_jobs()
         if self.lock is not None and self.running:
-            self.lock.release()
+            await asyncio.to_thread(self.lock.release)
         self.running = False

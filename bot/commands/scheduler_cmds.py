@@ -79,18 +79,20 @@ def campaign_list(locality: str | None = typer.Option(None, "--locality", help="
 
     if locality:
         locality = require_locality(locality)
-    from bot.registry.db import session_scope
+    from bot.registry.db import read_scope, session_scope
     from scheduler import campaigns
 
+    # Planning writes (a short write scope, committed before anything is shown); listing only reads.
     with session_scope() as session:
         for loc in sorted({p.locality.id for p in all_packs()} if not locality else {locality}):
             campaigns.plan(session, loc)
+    with read_scope() as session:
         rows = campaigns.campaigns_of(session, locality)
-        if not rows:
-            typer.echo("暂无提醒活动。" + (f"（没有“{locality}”的政策包）" if locality else ""))
-        for c in rows:
-            typer.echo(f"{c.id}\t{c.locality_id}\t{c.coverage_year}\t{c.kind}\t{c.offset_label}\t{c.send_on}"
-                       f"\t{c.status}\t{'已生成' if c.built_at else '未生成'}\t{c.recipients}")
+    if not rows:
+        typer.echo("暂无提醒活动。" + (f"（没有“{locality}”的政策包）" if locality else ""))
+    for c in rows:
+        typer.echo(f"{c.id}\t{c.locality_id}\t{c.coverage_year}\t{c.kind}\t{c.offset_label}\t{c.send_on}"
+                   f"\t{c.status}\t{'已生成' if c.built_at else '未生成'}\t{c.recipients}")
 
 
 def _get(session, campaign_id: int):  # noqa: ANN001, ANN202
@@ -106,10 +108,10 @@ def _get(session, campaign_id: int):  # noqa: ANN001, ANN202
 @campaign_app.command("show")
 def campaign_show(campaign_id: int = typer.Argument(..., help="活动编号")) -> None:
     """One campaign and its outbox counts (sent / pending / failed / skipped)."""
-    from bot.registry.db import session_scope
+    from bot.registry.db import read_scope
     from scheduler import outbox
 
-    with session_scope() as session:
+    with read_scope() as session:
         c = _get(session, campaign_id)
         n = outbox.counts(session, c.id)
         typer.echo(f"活动 {c.id}：{c.locality_id} {c.coverage_year}年度 {c.kind} {c.offset_label}")
@@ -131,7 +133,7 @@ def _set(campaign_id: int, status: str, done_zh: str) -> None:
             typer.echo(f"活动 {campaign_id} 已结束，无需暂停。")
             return
         campaigns.set_status(session, campaign_id, status)
-        typer.echo(f"活动 {campaign_id} 已{done_zh}。")
+    typer.echo(f"活动 {campaign_id} 已{done_zh}。")  # only once the change is committed
 
 
 @campaign_app.command("pause")

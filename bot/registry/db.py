@@ -4,6 +4,11 @@ Default storage is a SQLite file (``DATABASE_URL``, default ``sqlite:///var/yiba
 PostgreSQL is used when ``DATABASE_URL`` says so. Every ``yibao`` command gets its engine from
 `open_db`, which migrates the schema (Alembic, programmatically) and seeds localities/areas from
 the policy packs on first use, so a fresh ``DATABASE_URL`` just works.
+
+Two scopes (docs/architecture.md, "Concurrency"): `session_scope()` for anything that may write
+(on SQLite every transaction not declared read-only begins IMMEDIATE and waits for the write lock)
+and `read_scope()` for reads (BEGIN DEFERRED, no write lock). Both are synchronous and short: async
+code runs them in a worker thread (`asyncio.to_thread`), never across an `await`.
 """
 
 from __future__ import annotations
@@ -33,10 +38,13 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version"
 _PG_MIGRATION_LOCK = 0x59_49_42_41_4F  # "YIBAO": one migrator at a time across processes
+# Execution option marking a connection's transactions read-only (see read_scope).
+READ_ONLY = "yibao_read_only"
 
 # SQLite tuned for a single-machine bot: WAL lets readers run while the importer writes,
 # synchronous=NORMAL is durable across application crashes in WAL mode, busy_timeout waits
-# for another process's write instead of failing at once.
+# for another process's write instead of failing at once (for transactions that begin IMMEDIATE,
+# see _install_sqlite_hooks).
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
@@ -63,7 +71,23 @@ def _install_sqlite_hooks(engine: Engine, *, wal: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A transaction that may write takes the write lock at BEGIN (IMMEDIATE), so a busy database
+        # makes it wait busy_timeout. A deferred BEGIN that reads first and writes later cannot wait:
+        # if another connection committed in between, SQLite answers "database is locked" at once
+        # (SQLITE_BUSY_SNAPSHOT in WAL mode). Declared reads begin DEFERRED and take no write lock;
+        # query_only makes a write slipped into one fail loudly instead of racing for the lock.
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # asked for no transaction at all (e.g. PRAGMA wal_checkpoint)
+        read_only = bool(options.get(READ_ONLY, False))
+        raw = conn.connection.driver_connection
+        if raw.isolation_level is not None:  # SQLAlchemy's reset after an AUTOCOMMIT checkout restores ""
+            raw.isolation_level = None
+        info = conn.connection.info
+        if info.get("query_only", False) != read_only:
+            conn.exec_driver_sql(f"PRAGMA query_only = {'ON' if read_only else 'OFF'}")
+            info["query_only"] = read_only
+        conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -127,14 +151,21 @@ def ensure_schema(engine: Engine) -> None:
         if engine in _migrated:
             return
         heads = schema_heads()
-        with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
-            ctx = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-            current = set(ctx.get_current_heads())
-            if current != heads:
-                log.info("migrating database schema from %s to %s", sorted(current) or "empty", sorted(heads))
-                command.upgrade(alembic_config(conn), "heads")
+        # The usual case (schema already current) is a read: it must not queue behind a long writer
+        # such as a roster import, or every command would wait on start-up.
+        with engine.connect().execution_options(**read_only_options(engine)) as conn, conn.begin():
+            current = set(MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+                          .get_current_heads())
+        if current != heads:
+            with engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+                ctx = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+                current = set(ctx.get_current_heads())  # again, under the write lock: someone may have won
+                if current != heads:
+                    log.info("migrating database schema from %s to %s", sorted(current) or "empty",
+                             sorted(heads))
+                    command.upgrade(alembic_config(conn), "heads")
         _migrated.add(engine)
 
 
@@ -150,12 +181,12 @@ def _newest_packs() -> list[Any]:
     return list(newest.values())
 
 
-def seed_localities(session: Session, packs: Iterable[Any] | None = None) -> int:
+def seed_localities(session: Session, packs: Iterable[Any] | None = None, *, dry_run: bool = False) -> int:
     """Create/update each pack's locality and its task-table areas (top level, parent_id NULL).
 
     Idempotent: existing rows are matched by (locality, level, name) and only their target and
     registered population are refreshed. Returns the number of rows created or changed. Does not
-    commit (the caller's session_scope does).
+    commit (the caller's session_scope does). `dry_run` only counts (for a read-only session).
     """
     from bot.registry.models import Area, Locality
 
@@ -164,11 +195,15 @@ def seed_localities(session: Session, packs: Iterable[Any] | None = None) -> int
         ident = pack.locality
         loc = session.get(Locality, ident.id)
         division = str(getattr(ident, "division_code", "") or "")
+        if loc is None and dry_run:
+            return changed + 1
         if loc is None:
             session.add(Locality(id=ident.id, name_zh=ident.name_zh, division_code=division))
             session.flush()
             changed += 1
         elif (loc.name_zh, loc.division_code) != (ident.name_zh, division):
+            if dry_run:
+                return changed + 1
             loc.name_zh, loc.division_code = ident.name_zh, division
             session.add(loc)
             changed += 1
@@ -186,6 +221,8 @@ def seed_localities(session: Session, packs: Iterable[Any] | None = None) -> int
             target = getattr(entry, "target", None)
             population = getattr(entry, "registered_population", None)
             area = existing.get(entry.name)
+            if dry_run and (area is None or (area.target, area.registered_population) != (target, population)):
+                return changed + 1
             if area is None:
                 session.add(Area(locality_id=ident.id, level=level, name=entry.name, parent_id=None,
                                  target=target, registered_population=population))
@@ -194,7 +231,8 @@ def seed_localities(session: Session, packs: Iterable[Any] | None = None) -> int
                 area.target, area.registered_population = target, population
                 session.add(area)
                 changed += 1
-    session.flush()
+    if not dry_run:
+        session.flush()
     return changed
 
 
@@ -204,27 +242,46 @@ _open_lock = threading.Lock()
 
 def open_db(settings: Settings | None = None) -> Engine:
     """The engine every command and the bot use: created once per URL, schema migrated and
-    localities seeded on first use."""
+    localities seeded on first use (checked with a read; written only when something changed)."""
     url = (settings or get_settings()).database_url
     with _open_lock:
         engine = _open.get(url)
         if engine is not None:
             return engine
         engine = get_engine(url)
-        ensure_schema(engine)
-        with session_scope(engine) as session:
-            seed_localities(session)
+        prepare(engine)
         _open[url] = engine
         return engine
+
+
+def prepare(engine: Engine) -> None:
+    """Migrate the schema and seed the packs' localities, each only if needed: on a current database
+    this is two reads, so start-up never queues behind another process's long write."""
+    ensure_schema(engine)
+    with read_scope(engine) as session:
+        stale = seed_localities(session, dry_run=True) > 0
+    if stale:
+        with session_scope(engine) as session:
+            seed_localities(session)
 
 
 def _engine_or_default(engine: Engine | None) -> Engine:
     return engine if engine is not None else open_db()
 
 
+def read_only_options(engine: Engine) -> dict[str, Any]:
+    """Execution options that make a connection's transactions read-only (SQLite: BEGIN DEFERRED with
+    query_only, so no write lock; PostgreSQL: a READ ONLY transaction)."""
+    if engine.dialect.name == "postgresql":
+        return {READ_ONLY: True, "postgresql_readonly": True}
+    return {READ_ONLY: True}
+
+
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """A session committed on success and rolled back on error (default engine: `open_db()`)."""
+    """The write scope: a session committed on success and rolled back on error (default engine:
+    `open_db()`). On SQLite its transaction begins IMMEDIATE, so it waits for another writer
+    (busy_timeout) instead of failing; keep it short and never hold it across an `await`."""
     session = Session(_engine_or_default(engine), expire_on_commit=False)
     try:
         yield session
@@ -236,6 +293,21 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         session.close()
 
 
-def make_session(engine: Engine | None = None) -> Session:
-    """A plain session for callers that manage commit/close themselves (e.g. bot middlewares)."""
-    return Session(_engine_or_default(engine), expire_on_commit=False)
+@contextmanager
+def read_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """The read scope: a session whose transactions only read (SQLite: BEGIN DEFERRED, no write lock,
+    a write raises "attempt to write a readonly database"; PostgreSQL: READ ONLY). Nothing is
+    committed; the snapshot ends when the block does."""
+    eng = _engine_or_default(engine)
+    session = Session(eng, expire_on_commit=False, execution_options=read_only_options(eng))
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def make_session(engine: Engine | None = None, *, read_only: bool = False) -> Session:
+    """A plain session for callers that manage commit/close themselves (e.g. bot middlewares).
+    Like session_scope its transactions may write (BEGIN IMMEDIATE on SQLite) unless `read_only`."""
+    eng = _engine_or_default(engine)
+    return Session(eng, expire_on_commit=False, execution_options=read_only_options(eng) if read_only else {})

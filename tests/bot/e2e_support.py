@@ -48,11 +48,18 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(5)
 
 
-def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def _exited(proc: subprocess.Popen, log: Path) -> RuntimeError:
+    return RuntimeError(f"process exited early ({proc.returncode}):\n{log.read_text()[-3000:]}")
+
+
+def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float | None = None) -> None:
+    """Until `url` answers. No deadline of its own by default: a loaded CI machine may take long to
+    start a process, and a process that cannot start exits (reported with its log); pytest's overall
+    timeout bounds the rest."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while deadline is None or time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"process exited early ({proc.returncode}):\n{log.read_text()[-3000:]}")
+            raise _exited(proc, log)
         try:
             if httpx.get(url, timeout=1).status_code < 500:
                 return
@@ -60,6 +67,21 @@ def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 30.0
             pass
         time.sleep(0.1)
     raise TimeoutError(f"{url} not up:\n{log.read_text()[-3000:]}")
+
+
+def polls(base: str) -> int:
+    """How many getUpdates calls the fake Bot API at `base` has answered."""
+    return int(httpx.get(f"{base}/_fake/stats", timeout=5).json()["result"]["by_method"].get("getUpdates", 0))
+
+
+def wait_polling(base: str, proc: subprocess.Popen, log: Path) -> None:
+    """Until the bot process has long-polled the fake Bot API at `base` once: it is ready for updates
+    (anything still warming up, such as jieba, is waited for by the bot itself). Same no-deadline rule
+    as wait_http: the process exiting, or pytest's timeout, ends the wait."""
+    while polls(base) == 0:
+        if proc.poll() is not None:
+            raise _exited(proc, log)
+        time.sleep(0.05)
 
 
 def base_env(db_url: str, **extra: str) -> dict[str, str]:
@@ -81,8 +103,13 @@ class Conversation:
         self.ctl, self.chat_id, self.after = ctl, chat_id, 0
         self.last: list[dict[str, Any]] = []
 
+    # Long enough for a loaded CI machine (the bot is known to be polling already); pytest's overall
+    # timeout stays the real bound.
+    REPLY_WAIT = 240.0
+
     async def _collect(self, settle: float = 0.4) -> list[dict[str, Any]]:
-        calls = await self.ctl.sent(after=self.after, chat_id=self.chat_id, method="sendMessage", count=1, wait=60)
+        calls = await self.ctl.sent(after=self.after, chat_id=self.chat_id, method="sendMessage", count=1,
+                                    wait=self.REPLY_WAIT)
         assert calls, f"no reply in chat {self.chat_id}"
         await asyncio.sleep(settle)  # a step may answer with several messages
         calls = await self.ctl.sent(after=self.after, chat_id=self.chat_id)

@@ -19,6 +19,7 @@ from e2e_support import (
     money,
     stop,
     wait_http,
+    wait_polling,
     yibao,
 )
 
@@ -41,16 +42,7 @@ def running_bot(demo_db, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
     try:
         wait_http(f"{base}/_fake/stats", api, api_log)
         bot = yibao("run", "--no-scheduler", env=base_env(db_url, TELEGRAM_API_BASE=base), log=bot_log)
-        # Ready once it polls.
-        import time
-
-        import httpx
-
-        deadline = time.monotonic() + 60
-        while httpx.get(f"{base}/_fake/stats").json()["result"]["by_method"].get("getUpdates", 0) == 0:
-            assert bot.poll() is None, bot_log.read_text()[-3000:]
-            assert time.monotonic() < deadline, bot_log.read_text()[-3000:]
-            time.sleep(0.1)
+        wait_polling(base, bot, bot_log)  # ready once it polls
         yield base
     finally:
         if bot is not None:

@@ -36,7 +36,7 @@ async def test_two_webhook_processes_share_conversation_state_in_redis(demo_db, 
             env = base_env(db_url, TELEGRAM_API_BASE=base, REDIS_URL=redis_url, WEBHOOK_SECRET=secret,
                            WEBHOOK_PORT=str(port))
             procs.append(yibao("webhook", env=env, log=tmp_path / f"{name_}.log"))
-            wait_http(f"http://127.0.0.1:{port}/healthz", procs[-1], tmp_path / f"{name_}.log", timeout=60)
+            wait_http(f"http://127.0.0.1:{port}/healthz", procs[-1], tmp_path / f"{name_}.log")
             urls.append(f"http://127.0.0.1:{port}/webhook")
         async with FakeAPIClient(base) as ctl:
             # The fake posts to A and B in turn, like a load balancer in front of the two processes.

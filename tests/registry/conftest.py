@@ -28,7 +28,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "registry.db"
     engine = db.get_engine(f"sqlite:///{path}")
     db.ensure_schema(engine)
-    with engine.connect() as conn:
+    # A checkpoint cannot run inside a write transaction (every SQLAlchemy transaction not declared
+    # read-only begins IMMEDIATE): ask for none.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
     return path

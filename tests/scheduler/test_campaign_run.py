@@ -71,20 +71,30 @@ async def test_whole_deadline_campaign(engine, fake_api, bot) -> None:  # noqa: 
         plan = _world(s, pack.coverage_year, random.Random(7))
         paid = set(s.exec(select(Payment.person_id)).all())
 
-    # Expected: active subscribers whose household has someone unpaid; amount summed over the unpaid.
+    # Expected: active subscribers whose household has someone unpaid who is due by the ordinary deadline
+    # (not a migrant worker); their amount summed, and the unpaid migrants' sum under their own deadline.
     expected: dict[int, Decimal] = {}
+    migrants_owe: dict[int, Decimal] = {}
     for hh_id, members in plan["households"].items():
         link = plan["links"].get(hh_id)
         unpaid = [(p, c) for p, c in members if p.id not in paid]
-        if link is None or not link.active or not unpaid:
+        if link is None or not link.active or not any(not p.migrant for p, _ in unpaid):
             continue
-        total = Decimal(0)
+        total, extended = Decimal(0), Decimal(0)
         for p, cats in unpaid:
             a = policy.amount("wuhe", PolicyPerson(categories=cats, birth_date=p.birth_date, migrant=p.migrant), today)
             assert a.ok
-            total += Decimal(a.personal)
+            if p.migrant:
+                extended += Decimal(a.personal)
+            else:
+                total += Decimal(a.personal)
         expected[link.chat_id] = total
+        if any(p.migrant for p, _ in unpaid):
+            migrants_owe[link.chat_id] = extended
     assert expected, "generated data must leave someone to remind"
+    assert migrants_owe, "and some mixed households"
+    extension = policy.deadline("wuhe", PolicyPerson(migrant=True), today).deadline
+    assert extension > deadline
 
     with Session(engine, expire_on_commit=False) as s:
         results = campaigns.run_due(s, "wuhe")
@@ -133,9 +143,16 @@ async def test_whole_deadline_campaign(engine, fake_api, bot) -> None:  # noqa: 
         link = s.exec(select(ChatLink).where(ChatLink.chat_id == blocked_chat)).one()
         assert not link.active and link.ended_at is not None
     for chat_id, text in by_chat.items():
-        assert _yuan(expected[chat_id]) in text if expected[chat_id] > 0 else "应缴合计" not in text
-        assert f"{deadline.year}年{deadline.month}月{deadline.day}日" in text and "还剩7天" in text
+        assert f"应缴合计{_yuan(expected[chat_id])}" in text if expected[chat_id] > 0 else "应缴合计" not in text
+        assert f"缴费截止：{deadline.year}年{deadline.month}月{deadline.day}日（还剩7天）" in text
         assert "缴费方式" in text
+        later = f"{extension.year}年{extension.month}月{extension.day}日"
+        if chat_id in migrants_owe:  # a mixed household: both deadlines, each for whom it applies
+            line = next(line for line in text.splitlines() if later in line)
+            assert line.startswith("外出务工人员") and f"还剩{(extension - today).days}天" in line
+            assert f"应缴{_yuan(migrants_owe[chat_id])}" in line if migrants_owe[chat_id] > 0 else "应缴" not in line
+        else:
+            assert later not in text
     with Session(engine, expire_on_commit=False) as s:
         skipped = s.exec(select(OutboxMessage).where(OutboxMessage.chat_id == payer_chat)).one()
         assert skipped.status == "skipped" and "paid" in skipped.last_error

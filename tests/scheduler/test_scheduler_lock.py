@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.registry import db
 from scheduler import outbox
@@ -86,6 +86,50 @@ def test_skip_locked_two_senders_claim_disjoint_rows() -> None:
         both = Counter(claimed[0] + claimed[1])
         assert len(both) == 400 and set(both.values()) == {1}  # every row claimed exactly once
         assert claimed[0] and claimed[1]  # and both senders got work
+    finally:
+        engine.dispose()
+        with admin.begin() as c:
+            c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_two_planners_at_once_on_postgresql_do_not_collide() -> None:
+    """`yibao campaign list` and the daily job planning the same waves at once: the second waits for the
+    first's commit and inserts nothing, instead of failing on the unique wave."""
+    from scheduler import campaigns
+    from scheduler.models import Campaign
+
+    url = os.environ.get("DATABASE_URL_PG")
+    if not url:
+        pytest.skip("DATABASE_URL_PG not set (scripts/test.sh starts PostgreSQL)")
+    schema = f"plan_{uuid.uuid4().hex[:8]}"
+    admin = db.get_engine(url)
+    with admin.begin() as c:
+        c.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = db.get_engine(url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}")
+    try:
+        db.prepare(engine)
+        first_planned, errors = threading.Event(), []
+
+        def second() -> None:
+            first_planned.wait()
+            try:
+                with db.session_scope(engine) as s:
+                    assert len(campaigns.plan(s, "wuhe")) == 10
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        other = threading.Thread(target=second)
+        other.start()
+        with db.session_scope(engine) as s:
+            planned = campaigns.plan(s, "wuhe")
+            first_planned.set()
+            other.join(timeout=1.0)  # the second planner now waits on our uncommitted waves
+        other.join()
+        assert errors == []
+        with db.read_scope(engine) as s:
+            assert len(list(s.exec(select(Campaign)))) == len(planned) == 10
     finally:
         engine.dispose()
         with admin.begin() as c:
