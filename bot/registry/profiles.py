@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from bot import clock
 from bot.registry.chats import Chat
-from bot.registry.db import session_scope
+from bot.registry.db import read_scope, session_scope
 from bot.registry.models import Area, ChatProfile
 
 
@@ -35,7 +35,7 @@ def _key(chat: Chat | int) -> tuple[str, str]:
 def remembered_place(chat: Chat | int, *, engine: Engine | None = None) -> RememberedPlace | None:
     """The chat's stored place, or None for a chat that never named one (`chat`: a `Chat`, or a
     Telegram chat id)."""
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:  # a read: it takes no write lock
         profile = session.get(ChatProfile, _key(chat))
         if profile is None or not profile.locality_id:
             return None

@@ -74,9 +74,9 @@ def check_status(id_number: str, name: str, year: int | None = None, settings: S
     thread (asyncio.to_thread) in async code."""
     settings = settings or get_settings()
     if not settings.status_api_url:
-        from bot.registry.db import session_scope
+        from bot.registry.db import read_scope
 
-        with session_scope(engine) as session:
+        with read_scope(engine) as session:  # a read: it takes no write lock
             return lookup.status(session, id_number, name, year)
     check = ids.validate(id_number)
     if not check.ok:

@@ -39,13 +39,11 @@ LOCKED = "database is locked"
 
 
 def remembered_place(engine: Engine, chat_id: int) -> str | None:
-    """The locality the bot stored for the chat (today: chat_profile.locality_id)."""
-    from bot.registry import db
-    from bot.registry.models import ChatProfile
+    """The locality the bot stored for the chat (its chat profile, keyed by channel and address)."""
+    from bot.registry.profiles import remembered_place as stored
 
-    with db.read_scope(engine) as s:
-        profile = s.get(ChatProfile, chat_id)
-        return profile.locality_id if profile is not None else None
+    found = stored(chat_id, engine=engine)
+    return found.locality_id if found is not None else None
 
 
 @dataclass

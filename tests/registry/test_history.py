@@ -91,6 +91,7 @@ def test_import_adds_years_and_reports_bad_rows(session, world, engine, tmp_path
     assert r.enrolled_years == (2021, 2022, 2024) and r.last_break == 2023 and r.continuous_years == 1
     past = history.history_for(session, world.people["张伟"].id)
     assert past.zero_claim == {2021} and past.known_from == 2021
+    session.rollback()  # a test session's transaction holds SQLite's write lock (IMMEDIATE): end it first
 
     again = history.import_history(_history_csv(tmp_path / "again.csv", [
         [zhang, "张伟", "2021", "是", "职工", "无"],

@@ -99,6 +99,7 @@ async def test_bind_in_a_group_binds_nobody_and_voids_the_code(chats: Chats, ses
     assert reply.startswith(PRIVATE_ONLY) and "作废" in reply
     session.rollback()  # end the read snapshot: the bot wrote in its own transactions
     assert session.exec(select(Staff).where(Staff.user_id.in_([501, GROUP]))).first() is None
+    session.rollback()  # SQLite: a test session's open transaction holds the write lock the bot needs
     # Another member of the group saw the code and tries it privately: refused.
     (reply,) = chats.texts(await chats.send(502, f"/bind {code}"))
     assert "作废" in reply or "已被使用" in reply
@@ -163,9 +164,11 @@ async def test_an_id_after_a_staff_command_is_deleted_not_echoed(chats: Chats, c
 
 async def test_admin_invites_only_in_private(chats: Chats, session: Session) -> None:
     before = len(list(session.exec(select(InviteCode))))
+    session.rollback()  # SQLite: a test session's open transaction holds the write lock the bot needs
     await chats.send(1001, "/invite cadre 东村", group=True)
     session.rollback()  # end the read snapshot: the bot wrote in its own transactions
     assert len(list(session.exec(select(InviteCode)))) == before
+    session.rollback()
     (reply,) = chats.texts(await chats.send(1001, "/invite cadre 东村"))
     assert reply.startswith("邀请码：") and "私聊" in reply
     session.rollback()  # end the read snapshot: the bot wrote in its own transactions
