@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Session
 
 from bot import clock
 from bot.policy.engine.continuity import History
@@ -31,19 +31,6 @@ from bot.registry.importers.columns import Column
 if TYPE_CHECKING:
     from bot.registry.importers.report import ErrorSink, ImportReport
     from bot.registry.lookup import StatusResult
-
-
-class EnrolmentRecord(SQLModel, table=True):
-    """One imported year of one person (Alembic 0004_history)."""
-
-    __tablename__ = "enrolment_history"
-
-    person_id: int = Field(foreign_key="person.id", primary_key=True)
-    coverage_year: int = Field(primary_key=True)
-    insured: bool
-    scheme: str = Field(max_length=16)  # "resident" | "employee"
-    zero_claim: bool | None = None  # True: the fund reimbursed nothing that year; None: not known
-    source_file: str = Field(default="", max_length=255)
 
 
 # ---------------------------------------------------------------- deriving

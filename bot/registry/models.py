@@ -291,6 +291,19 @@ class ApiToken(SQLModel, table=True):
     expires_at: dt.datetime = Field(sa_type=AwareDateTime)
 
 
+class EnrolmentRecord(SQLModel, table=True):
+    """One imported year of one person (Alembic 0004_history)."""
+
+    __tablename__ = "enrolment_history"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    coverage_year: int = Field(primary_key=True)
+    insured: bool
+    scheme: str = Field(max_length=16)  # "resident" | "employee"
+    zero_claim: bool | None = None  # True: the fund reimbursed nothing that year; None: not known
+    source_file: str = Field(default="", max_length=255)
+
+
 REGISTRY_TABLES = [
     Locality.__table__,
     Area.__table__,
@@ -307,4 +320,5 @@ REGISTRY_TABLES = [
     DialogueStateRow.__table__,
     ChannelOptOut.__table__,
     ApiToken.__table__,
+    EnrolmentRecord.__table__,
 ]

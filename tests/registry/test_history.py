@@ -17,7 +17,7 @@ from bot.policy import engine as policy_engine
 from bot.policy.engine import common
 from bot.policy.loader import load_pack_file
 from bot.registry import history, ids, lookup
-from bot.registry.models import Payment
+from bot.registry.models import EnrolmentRecord, Payment
 from bot.settings import get_settings
 
 from . import world as w
@@ -177,7 +177,7 @@ def test_model_matches_migration_0004(engine) -> None:
                 table = obj.name
             else:  # ('add_column' | 'remove_column' | 'modify_*', schema, table, ...)
                 table = item[2]
-            if table == history.EnrolmentRecord.__tablename__:
+            if table == EnrolmentRecord.__tablename__:
                 out.append(d)
         return out
 
