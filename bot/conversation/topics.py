@@ -359,6 +359,16 @@ def incentive(ctx: Ctx) -> Answered:
     return Answered([Reply(render.plain(ans, ctx.pack, ctx.note()), _rows(follow_ups("contact", "amount")))])
 
 
+def staff_rules(ctx: Ctx) -> Answered:
+    """Rewards and penalties for villages and towns: the documents have them, the packs deliberately
+    leave them out (internal assessment, not a resident's question); say so and whom to ask."""
+    internal = [n for n in ctx.pack.not_modelled if "内部" in n.reason]
+    where = "、".join(dict.fromkeys(n.locator for n in internal))
+    said = f"文件{('（' + where + '）') if where else ''}里对村、乡镇和干部的奖励、处罚和考核是内部考核规定，我这里不解答。"
+    text = render.compose([ctx.note(), said, "想了解具体规定，请问镇（乡）政府或县医保、税务部门。", render.contact_line(ctx.pack)], None)
+    return Answered([Reply(text, _rows(follow_ups("task", "amount")))])
+
+
 def task(ctx: Ctx) -> Answered:
     ans = engine.task_target(ctx.pack, ctx.day(), ctx.place.village or ctx.place.town)
     return Answered([Reply(render.plain(ans, ctx.pack, ctx.note()))])
@@ -377,4 +387,5 @@ TOPICS: dict[str, Callable[[Ctx], Answered]] = {
     "reimbursement": reimbursement,
     "incentive": incentive,
     "task": task,
+    "staff_rules": staff_rules,
 }

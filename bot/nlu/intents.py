@@ -23,12 +23,13 @@ from rapidfuzz.process import cdist
 INTENTS: tuple[str, ...] = (
     "amount", "deadline", "eligibility", "benefit_start", "newborn", "refund", "how_to_pay", "contact",
     "pay_first", "status", "set_place", "subscribe", "unsubscribe", "reimbursement", "incentive", "task",
+    "staff_rules",
     "help", "greeting", "thanks", "unknown",
 )  # fmt: skip
 # Intents that ask a question the dialogue answers (the others steer the conversation).
 QUESTIONS: frozenset[str] = frozenset({
     "amount", "deadline", "eligibility", "benefit_start", "newborn", "refund", "how_to_pay", "contact",
-    "pay_first", "reimbursement", "incentive", "task",
+    "pay_first", "reimbursement", "incentive", "task", "staff_rules",
 })  # fmt: skip
 
 _FOLD = (
@@ -113,6 +114,10 @@ _RULES: tuple[tuple[str, float, str], ...] = (
     # collection targets (task tables): cadres ask them, residents sometimes too
     ("task", 1.3, r"任务数|目标任务|参保任务|征缴任务|筹资任务|任务(?:是|有)?多少|任务(?:分配|分解)|完成(?:多少|百分之|目标)"
      r"|户籍人口|参保率(?:要|得)?(?:到|达到)|(?:全县|全市|全镇|总共|一共).{0,4}(?:多少人|任务)"),
+    # rewards and penalties for villages, towns and cadres: internal assessment, not a resident's question
+    ("staff_rules", 1.35,
+     r"(?:村|乡镇|镇里|干部|包村|卫生院|负责人|社保协办员).{0,14}(?:奖励|奖多少|奖金|罚|处罚|扣(?:钱|分|多少)|通报|约谈|考核|考评)"
+     r"|(?:奖励|处罚|罚款|扣钱|通报批评|约谈).{0,8}(?:村|乡镇|干部|卫生院)|完不成.{0,6}(?:罚|咋办|怎么办)|超额.{0,6}奖"),
     # greetings and help
     ("greeting", 0.9, r"^(?:你好|您好|在吗|在不在|早上好|上午好|下午好|晚上好|hello|hi|嗨|哈喽|喂)[啊呀吗呢]?$"),
     ("greeting", 0.3, r"你好|您好"),
