@@ -153,13 +153,15 @@ class HouseholdDue:
     household_id: int
     groups: list[DueGroup]
 
+    # What a one-deadline template (WeChat, SMS: scheduler.channels.reminders) can say: the members due
+    # by the wave's deadline and their amount. The text reminder (render) names every group.
     @property
     def members(self) -> list[Member]:
-        return [m for g in self.groups for m in g.members]
+        return self.groups[0].members
 
     @property
     def amount(self) -> Decimal:
-        return sum((g.amount for g in self.groups), Decimal(0))
+        return self.groups[0].amount
 
 
 class Deadlines:
@@ -348,15 +350,15 @@ def build(session: Session, campaign: Campaign, today: date | None = None) -> Bu
     subs = subscriptions(session, campaign.locality_id, campaign.coverage_year)
     unpaid = unpaid_members(session, list(subs), campaign.coverage_year)
     deadlines = Deadlines(pack, today)
-    per_chat: dict[int, list[tuple[int, HouseholdDue]]] = defaultdict(list)
+    per_chat: dict[Any, list[tuple[int | None, HouseholdDue]]] = defaultdict(list)
     for hh_id, links in subs.items():
         due_ = household_due(pack, hh_id, unpaid.get(hh_id, []), campaign.deadline, today, deadlines)
         if due_ is None:
             result.excluded_paid += hh_id not in unpaid  # nobody unpaid (else: not due by this deadline)
             result.excluded_other_deadline += hh_id in unpaid
             continue
-        for link_id, chat_id in links:
-            per_chat[chat_id].append((link_id, due_))
+        for link_id, chat in links:
+            per_chat[chat].append((link_id, due_))
     when = _send_moment(campaign.send_on)
     for chat, items in per_chat.items():
         households = [d for _, d in items]

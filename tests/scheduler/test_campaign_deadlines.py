@@ -148,3 +148,22 @@ def test_pack_without_extension_reminds_migrants_of_the_ordinary_deadline(engine
         campaigns.run_due(s, "tengzhou")
         s.commit()
     assert f"缴费截止：{_zh(ordinary)}（还剩7天）" in _texts(engine, "deadline")[805]
+
+
+def test_template_channels_name_only_who_is_due_by_the_waves_deadline(engine) -> None:  # noqa: ANN001
+    """WeChat and SMS templates have one deadline slot: they name the members due by the wave's
+    deadline and their amount, never a migrant under the ordinary deadline."""
+    from scheduler.channels.reminders import reminder_params
+    from scheduler.models import DEADLINE
+
+    pack = get_pack("wuhe")
+    ordinary, _ = _deadlines("wuhe", date(2023, 12, 1))
+    today = ordinary - timedelta(days=7)
+    members = [campaigns.Member(1, "赵在家", date(1980, 1, 15), False, ()),
+               campaigns.Member(2, "钱外出", date(1980, 1, 15), True, ())]
+    hh = campaigns.household_due(pack, 9, members, ordinary, today, campaigns.Deadlines(pack, today))
+    params = reminder_params(pack, DEADLINE, ordinary, today, [hh])
+    one = policy.amount("wuhe", PolicyPerson(birth_date=date(1980, 1, 15)), today).personal
+    assert params["names"] == "赵**" and params["count"] == "1"
+    assert params["amount"] == f"{Decimal(one):.2f}".rstrip("0").rstrip(".") + "元"
+    assert params["deadline"] == _zh(ordinary)
