@@ -37,6 +37,7 @@ from sqlmodel import Session, select
 from bot import clock
 from bot.policy import engine, get_pack
 from bot.policy.engine import Person as PolicyPerson
+from bot.registry.db import insert_for
 from scheduler import outbox
 from scheduler.channels import recipients as channel_recipients
 from scheduler.channels.reminders import reminder_params
@@ -95,7 +96,7 @@ def plan(session: Session, locality_id: str) -> list[Campaign]:
     if missing:
         # Two planners at once (the daily job, `yibao campaign list`, `campaign run`): whoever comes second
         # inserts nothing instead of failing on the unique wave (PostgreSQL waits for the first's commit).
-        insert = outbox.insert_for(session)
+        insert = insert_for(session)
         for values in missing:
             session.execute(insert(Campaign).values(**values).on_conflict_do_nothing(
                 index_elements=["locality_id", "coverage_year", "kind", "offset_label", "send_on"]))

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from bot.registry.db import insert_for
 from scheduler.models import SchedulerLease
 from scheduler.timeutil import utcnow
 
@@ -20,15 +20,11 @@ OUTBOX_PAUSE = "outbox-pause"
 SENDER_PREFIX = "sender:"
 
 
-def _insert(session: Session):  # noqa: ANN202
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 def acquire(session: Session, name: str, holder: str, ttl: float, now: datetime | None = None) -> bool:
     """Take or renew lease `name` for `ttl` seconds; False while someone else holds an unexpired one."""
     now = now or utcnow()
     until = now + timedelta(seconds=ttl)
-    ins = _insert(session)(SchedulerLease).values(name=name, holder=holder, expires_at=until, updated_at=now)
+    ins = insert_for(session)(SchedulerLease).values(name=name, holder=holder, expires_at=until, updated_at=now)
     if session.execute(ins.on_conflict_do_nothing(index_elements=["name"])).rowcount == 1:
         return True
     upd = (
@@ -54,7 +50,7 @@ def holder_of(session: Session, name: str, now: datetime | None = None) -> Sched
 def extend_pause(session: Session, until: datetime, now: datetime | None = None) -> None:
     """Make every sender wait until `until` (never shortens a longer pause already set)."""
     now = now or utcnow()
-    ins = _insert(session)(SchedulerLease).values(name=OUTBOX_PAUSE, holder="429", expires_at=until, updated_at=now)
+    ins = insert_for(session)(SchedulerLease).values(name=OUTBOX_PAUSE, holder="429", expires_at=until, updated_at=now)
     if session.execute(ins.on_conflict_do_nothing(index_elements=["name"])).rowcount == 1:
         return
     session.execute(

@@ -13,22 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from bot.registry.db import insert_for
 from bot.settings import get_settings
 from scheduler.models import MESSAGE_KINDS, OUTBOX_STATUSES, OutboxMessage
 from scheduler.timeutil import after_quiet_hours, utcnow
-
-
-def insert_for(session: Session):  # noqa: ANN202
-    """The dialect's INSERT (with ON CONFLICT) for this session's database."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert
-    if name == "sqlite":
-        return sqlite.insert
-    raise RuntimeError(f"outbox: unsupported database dialect {name!r}")
 
 
 def enqueue(

@@ -79,13 +79,12 @@ class DbTokenStore:
         await asyncio.to_thread(self._put, token)
 
     def _put(self, token: Token) -> None:
-        from sqlalchemy.dialects import postgresql, sqlite
-
+        from bot.registry.db import insert_for
         from bot.registry.models import ApiToken
 
         # One upsert statement: a read-then-write transaction on SQLite fails at once ("database is
         # locked") when another process writes meanwhile, instead of waiting for it.
-        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        insert = insert_for(self.engine)
         values = {"name": self.name, "value": token.value,
                   "expires_at": dt.datetime.fromtimestamp(token.expires_at, dt.UTC)}
         stmt = insert(ApiToken).values(**values)

@@ -63,7 +63,10 @@ def handle(state: DialogueState, incoming: Incoming, deps: Deps | None = None) -
         deps = Deps.default(_chat(incoming))
     run = _Run(copy.deepcopy(state), incoming, deps)
     run.state.expire(clock.now())
-    _load_place(run)
+    if not _names_a_place(incoming):
+        # The remembered place is read once per dialogue, and not at all when the first message names
+        # one (it would be replaced anyway): most new chats' first updates then cost no read.
+        _load_place(run)
     if incoming.choice:
         _on_choice(run, incoming.choice)
     elif incoming.text and incoming.text.strip():
@@ -71,6 +74,14 @@ def handle(state: DialogueState, incoming: Incoming, deps: Deps | None = None) -
     else:
         run.say(menus.not_understood(run.state.locality))
     return Outcome(run.replies, run.state, run.delete_incoming, run.events)
+
+
+def _names_a_place(incoming: Incoming) -> bool:
+    text = (incoming.text or "").strip()
+    if not text or incoming.choice or text.startswith("/"):
+        return False
+    turn = read(text)
+    return bool(turn.locality) and not turn.id_number
 
 
 def _chat(incoming: Incoming) -> Chat | None:

@@ -311,3 +311,17 @@ def make_session(engine: Engine | None = None, *, read_only: bool = False) -> Se
     Like session_scope its transactions may write (BEGIN IMMEDIATE on SQLite) unless `read_only`."""
     eng = _engine_or_default(engine)
     return Session(eng, expire_on_commit=False, execution_options=read_only_options(eng) if read_only else {})
+
+
+def insert_for(bind: Any) -> Any:
+    """The dialect's INSERT, with ON CONFLICT, for a session, connection or engine: an upsert is one
+    statement, so on SQLite it waits for the write lock instead of failing like a read-then-write."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    engine = bind.get_bind() if hasattr(bind, "get_bind") else bind
+    name = engine.dialect.name
+    if name == "postgresql":
+        return postgresql.insert
+    if name == "sqlite":
+        return sqlite.insert
+    raise RuntimeError(f"unsupported database dialect {name!r}")

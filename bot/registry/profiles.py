@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from bot import clock
 from bot.registry.chats import Chat
-from bot.registry.db import read_scope, session_scope
+from bot.registry.db import insert_for, read_scope, session_scope
 from bot.registry.models import Area, ChatProfile
 
 
@@ -54,35 +54,30 @@ def area_id_for(session: object, locality_id: str, name: str | None) -> int | No
     return row
 
 
-def _profile(session: object, chat: Chat | int) -> ChatProfile:
-    found = Chat.of(chat)
-    assert found is not None
-    profile = session.get(ChatProfile, (found.channel, found.address))  # type: ignore[attr-defined]
-    return profile if profile is not None else ChatProfile(**found.columns())
-
-
 def remember_place(chat: Chat | int, locality_id: str, area_name: str | None = None, *,
                    engine: Engine | None = None) -> int | None:
-    """Store the chat's place (creating its profile on first use); returns the area id, if known."""
+    """Store the chat's place (creating its profile on first use); returns the area id, if known.
+
+    One upsert (after the area's id, when a town or village is named): the place is written when a
+    resident names one, often in their very first message, so it is kept to one statement."""
+    found = Chat.of(chat)
+    assert found is not None
     with session_scope(engine) as session:
         area_id = area_id_for(session, locality_id, area_name)
-        profile = _profile(session, chat)
-        profile.locality_id, profile.area_id, profile.updated_at = locality_id, area_id, clock.now()
-        session.add(profile)
+        now = clock.now()
+        stmt = insert_for(session)(ChatProfile).values(**found.columns(), locality_id=locality_id,
+                                                      area_id=area_id, updated_at=now)
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=["channel", "address"],
+            set_={"locality_id": locality_id, "area_id": area_id, "updated_at": now}))
         return area_id
 
 
 def seen(chat: Chat, *, engine: Engine | None = None) -> None:
-    """The resident just wrote: WeChat allows 客服消息 to them for 48 hours from now.
-
-    One upsert statement, as it runs for every message: on SQLite a read-then-write transaction
-    fails at once when another writer is active, where a single write waits its turn."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
+    """The resident just wrote: WeChat allows 客服消息 to them for 48 hours from now (one upsert)."""
     with session_scope(engine) as session:
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         now = clock.now()
-        stmt = insert(ChatProfile).values(**chat.columns(), updated_at=now, last_seen_at=now)
+        stmt = insert_for(session)(ChatProfile).values(**chat.columns(), updated_at=now, last_seen_at=now)
         session.execute(stmt.on_conflict_do_update(index_elements=["channel", "address"],
                                                    set_={"last_seen_at": stmt.excluded.last_seen_at}))
 

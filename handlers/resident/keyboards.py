@@ -6,6 +6,7 @@ prefixes. It is untrusted (a client can forge it): the core checks every value b
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -18,8 +19,15 @@ PREFIX = "d|"
 def markup(rows: Sequence[Sequence[Choice]]) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
+    return _markup(tuple(tuple(row) for row in rows if row))
+
+
+@functools.lru_cache(maxsize=512)
+def _markup(rows: tuple[tuple[Choice, ...], ...]) -> InlineKeyboardMarkup:
+    """Built once per set of choices: the same menus recur in nearly every reply, and building aiogram's
+    models button by button is a good part of a reply's CPU. Never mutated after construction."""
     return InlineKeyboardMarkup(inline_keyboard=[
-        [InlineKeyboardButton(text=c.label, callback_data=PREFIX + c.value) for c in row] for row in rows if row
+        [InlineKeyboardButton(text=c.label, callback_data=PREFIX + c.value) for c in row] for row in rows
     ])
 
 
