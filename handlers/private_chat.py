@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 
-from aiogram import F
 from aiogram.enums import ChatType
 from aiogram.types import Message
 
@@ -13,8 +12,10 @@ from bot.registry import ids
 
 PRIVATE_ONLY = "为保护个人信息，请私聊我使用这个功能。"
 
-# Filter for handlers answering a command sent in a group, supergroup or channel.
-IN_GROUP = F.chat.type != ChatType.PRIVATE
+async def IN_GROUP(message: Message) -> bool:  # noqa: N802 - used as a filter, reads like one
+    """Filter for handlers answering a command sent in a group, supergroup or channel. A coroutine, not
+    a magic filter: aiogram runs a synchronous filter in a worker thread, a hop per update."""
+    return message.chat.type != ChatType.PRIVATE
 
 
 def holds_id(message: Message) -> bool:

@@ -14,7 +14,7 @@ import contextlib
 import functools
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -44,7 +44,12 @@ async def _send(message: Message, outcome: Outcome) -> None:
         await message.answer(reply.text, reply_markup=keyboards.markup(reply.choices))
 
 
-@router.message(F.text)
+async def _has_text(message: Message) -> bool:
+    # A coroutine, not F.text: aiogram runs a synchronous filter in a worker thread, a hop per update.
+    return bool(message.text)
+
+
+@router.message(_has_text)
 async def on_message(message: Message, state: FSMContext, **data: Any) -> None:
     incoming = Incoming(
         text=message.text,
