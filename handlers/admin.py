@@ -18,9 +18,10 @@ from sqlmodel import select
 from bot.registry import access, audit
 from bot.registry.db import session_scope
 from bot.registry.models import Area, Staff
-from handlers.private_chat import IN_GROUP, PRIVATE_ONLY
+from handlers.private_chat import IN_GROUP, PRIVATE_ONLY, is_command
 
 router = Router(name="admin")
+router.message.filter(is_command)
 
 ADMIN_ONLY = "此命令仅限县级管理员使用。"
 USAGE = "用法：/invite 角色 地名\n角色：town-official（乡镇）或 cadre（村）\n例如：/invite cadre 桃东村"

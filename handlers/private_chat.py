@@ -12,6 +12,12 @@ from bot.registry import ids
 
 PRIVATE_ONLY = "为保护个人信息，请私聊我使用这个功能。"
 
+async def is_command(message: Message) -> bool:
+    """Router-level filter of the staff and admin routers: only commands reach their handlers, so a
+    resident's plain message passes them by with one check (a coroutine: no worker-thread hop)."""
+    return bool(message.text) and message.text.startswith("/")
+
+
 async def IN_GROUP(message: Message) -> bool:  # noqa: N802 - used as a filter, reads like one
     """Filter for handlers answering a command sent in a group, supergroup or channel. A coroutine, not
     a magic filter: aiogram runs a synchronous filter in a worker thread, a hop per update."""

@@ -23,9 +23,10 @@ from bot.registry import access, audit
 from bot.registry.db import session_scope
 from bot.reports.staff_views import progress_view, render_chart, unpaid_view, write_unpaid_file
 from bot.settings import Settings
-from handlers.private_chat import IN_GROUP, PRIVATE_ONLY, delete_if_holds_id
+from handlers.private_chat import IN_GROUP, PRIVATE_ONLY, delete_if_holds_id, is_command
 
 router = Router(name="staff")
+router.message.filter(is_command)
 
 COMMANDS = ("bind", "whoami", "progress", "unpaid")
 NOT_STAFF = "此命令仅限工作人员使用。如您是村（社区）或乡镇工作人员，请向县医保局索取邀请码，然后发送：/bind 邀请码"
