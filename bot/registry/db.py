@@ -294,6 +294,15 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
 
 
 @contextmanager
+def write_connection(engine: Engine | None = None) -> Iterator[Any]:
+    """A bare Core connection in one write transaction (committed on success, rolled back on error;
+    BEGIN IMMEDIATE on SQLite like `session_scope`). For one or two hot statements, where an ORM
+    session's bookkeeping would cost more than the SQL."""
+    with _engine_or_default(engine).begin() as conn:
+        yield conn
+
+
+@contextmanager
 def read_scope(engine: Engine | None = None) -> Iterator[Session]:
     """The read scope: a session whose transactions only read (SQLite: BEGIN DEFERRED, no write lock,
     a write raises "attempt to write a readonly database"; PostgreSQL: READ ONLY). Nothing is

@@ -8,14 +8,15 @@ after it is stored).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam, text
 from sqlmodel import select
 
 from bot import clock
 from bot.registry.chats import Chat
-from bot.registry.db import insert_for, read_scope, session_scope
-from bot.registry.models import Area, ChatProfile
+from bot.registry.db import insert_for, read_scope, session_scope, write_connection
+from bot.registry.models import Area, AwareDateTime, ChatProfile
 
 
 @dataclass(frozen=True)
@@ -44,14 +45,25 @@ def remembered_place(chat: Chat | int, *, engine: Engine | None = None) -> Remem
                                area.level if area else None)
 
 
-def area_id_for(session: object, locality_id: str, name: str | None) -> int | None:
-    """The registry area (town or village) of this locality with this name, if the registry has it."""
+def area_id_for(bind: Any, locality_id: str, name: str | None) -> int | None:
+    """The registry area (town or village) of this locality with this name, if the registry has it
+    (`bind`: a session or a connection)."""
     if not name:
         return None
-    row = session.exec(  # type: ignore[attr-defined]
+    return bind.execute(
         select(Area.id).where(Area.locality_id == locality_id, Area.name == name).order_by(Area.id)
-    ).first()
-    return row
+    ).scalars().first()
+
+
+# The place upsert, written once: both SQLite (3.24+) and PostgreSQL read this ON CONFLICT form, and a
+# prepared text statement skips the ORM insert's construction and cache-key work (~0.3 ms), which was
+# most of a first message's cost in the dialogue.
+_UPSERT_PLACE = text(
+    "INSERT INTO chat_profile (channel, address, chat_id, locality_id, area_id, updated_at) "
+    "VALUES (:channel, :address, :chat_id, :locality_id, :area_id, :now) "
+    "ON CONFLICT (channel, address) DO UPDATE SET locality_id = excluded.locality_id, "
+    "area_id = excluded.area_id, updated_at = excluded.updated_at"
+).bindparams(bindparam("now", type_=AwareDateTime()))
 
 
 def remember_place(chat: Chat | int, locality_id: str, area_name: str | None = None, *,
@@ -62,14 +74,10 @@ def remember_place(chat: Chat | int, locality_id: str, area_name: str | None = N
     resident names one, often in their very first message, so it is kept to one statement."""
     found = Chat.of(chat)
     assert found is not None
-    with session_scope(engine) as session:
-        area_id = area_id_for(session, locality_id, area_name)
-        now = clock.now()
-        stmt = insert_for(session)(ChatProfile).values(**found.columns(), locality_id=locality_id,
-                                                      area_id=area_id, updated_at=now)
-        session.execute(stmt.on_conflict_do_update(
-            index_elements=["channel", "address"],
-            set_={"locality_id": locality_id, "area_id": area_id, "updated_at": now}))
+    with write_connection(engine) as conn:
+        area_id = area_id_for(conn, locality_id, area_name)
+        conn.execute(_UPSERT_PLACE, {**found.columns(), "locality_id": locality_id,
+                                        "area_id": area_id, "now": clock.now()})
         return area_id
 
 
