@@ -294,12 +294,18 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
 
 
 @contextmanager
-def write_connection(engine: Engine | None = None) -> Iterator[Any]:
-    """A bare Core connection in one write transaction (committed on success, rolled back on error;
-    BEGIN IMMEDIATE on SQLite like `session_scope`). For one or two hot statements, where an ORM
-    session's bookkeeping would cost more than the SQL."""
-    with _engine_or_default(engine).begin() as conn:
-        yield conn
+def single_statement(engine: Engine | None = None) -> Iterator[Any]:
+    """A bare Core connection for ONE writing statement, which is atomic by itself. PostgreSQL runs it
+    in autocommit (no BEGIN and COMMIT round trips); SQLite in a BEGIN IMMEDIATE transaction like
+    `session_scope` (no round trips to save, and the lock is waited for, not failed). For hot paths,
+    where an ORM session's bookkeeping would cost more than the SQL."""
+    eng = _engine_or_default(engine)
+    if eng.dialect.name == "postgresql":
+        with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            yield conn
+    else:
+        with eng.begin() as conn:
+            yield conn
 
 
 @contextmanager
