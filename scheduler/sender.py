@@ -139,13 +139,11 @@ def _light_path_ok(bot: Any) -> bool:
     """Whether text messages may skip aiogram's models: a real aiogram Bot on its aiohttp session with
     no default properties (parse_mode, link previews, protect_content ...) that would change the request.
     Anything else (test doubles, custom sessions) goes through `bot.send_message` unchanged."""
-    try:
-        import dataclasses
+    import dataclasses
 
-        from aiogram import Bot
-        from aiogram.client.session.aiohttp import AiohttpSession
-    except ImportError:
-        return False
+    from aiogram import Bot
+    from aiogram.client.session.aiohttp import AiohttpSession
+
     if type(bot) is not Bot or type(bot.session) is not AiohttpSession or bot.session.middleware._middlewares:
         return False
     default = bot.default
@@ -442,10 +440,8 @@ class OutboxSender:
 
     def _deactivate(self, chat_id: int) -> None:
         """The user blocked the bot: end their reminder subscriptions (kept, with ended_at, for audit)."""
-        try:
-            from bot.registry.models import ChatLink
-        except ImportError:  # registry not installed in a bare outbox test
-            return
+        from bot.registry.models import ChatLink
+
         now = clock.now()  # ChatLink keeps aware Asia/Shanghai timestamps
         with Session(self.engine) as session:
             session.execute(update(ChatLink).where(ChatLink.chat_id == chat_id, ChatLink.active)
