@@ -39,7 +39,9 @@ def _divisions(prefixes: list[Any], depth: int = 0) -> Iterator[tuple[int, str]]
     for _length, low, _high, props, children in prefixes:
         level = 0 if depth == 0 else 1 if low.endswith("00") else 2
         for value in props.values():
-            yield level, _FORMER.sub("", value).strip()
+            # A renamed division lists every name with its years: "[1983-2003]东市区,[2004-]龙子湖区".
+            for name in value.split(","):
+                yield level, _FORMER.sub("", name).strip()
         yield from _divisions(children, depth + 1)
 
 
