@@ -260,8 +260,15 @@ def _on_turn(run: _Run, turn: Turn) -> None:
             return
     if turn.alternatives and "amount" in asks:
         _answer_each(run, asks, turn.alternatives)
-        return
-    _answer(run, asks)
+    else:
+        _answer(run, asks)
+    if state.place is not None:
+        # "桃园镇和唐河县的低保户 谁交得少": the same questions for each further place named; the last
+        # place answered stays the dialogue's place.
+        for locality in turn.other_localities:
+            if places.pack_for(locality):
+                _set_place(run, locality)
+                _answer(run, asks)
 
 
 def _answer_each(run: _Run, asks: list[str], people: tuple[dict[str, Any], ...]) -> None:

@@ -120,6 +120,8 @@ class Turn:
     # Several people asked about in one message ("低保户交多少 五保户呢", "俺爹七十六 俺娘六十四 分别交多少"):
     # the facts of each, in order.
     alternatives: tuple[dict[str, Any], ...] = ()
+    # Further places asked about alongside `locality` ("五河和滕州 哪个交得多"): answered each in turn.
+    other_localities: tuple[str, ...] = ()
 
 
 def _iso(value: Any) -> Any:
@@ -317,6 +319,7 @@ def _read(text: str, today: dt.date) -> Turn:
         name=slots.get("name"),
         corrections=tuple(slots.get("corrections") or ()),
         alternatives=_alternatives(norm) if _SEVERAL.search(norm) or len(facts.get("categories") or ()) > 1 else (),
+        other_localities=tuple(slots.get("other_localities") or ()) if locality else (),
     )
 
 

@@ -57,6 +57,8 @@ class Slots:
     place_named: bool = False  # True when the locality came from the text, not the default
     place_exact: bool = True  # False when the place was read through a near spelling
     unknown_place: str | None = None  # a place named that no pack covers: 北京, 郑州市
+    # Further covered places asked about alongside the first ("桃园镇和唐河县的低保户 谁交得少"), in order.
+    other_localities: tuple[str, ...] = ()
     corrections: tuple[tuple[str, str], ...] = ()  # near spellings (as written, as read): (藤州, 滕州)
 
     @property
@@ -154,11 +156,33 @@ def _parse(text: str, default_locality: str | None) -> Parsed:
         place_named=place is not None,
         place_exact=place.exact if place else True,
         unknown_place=None if hits else unknown_place(norm),
+        other_localities=_asked_together(hits, norm),
         corrections=(place.corrections if place else ()) + kinds.corrections,
     )
     place_only = bool(hits) and not _PLACE_FILLER.sub("", _without(norm, hits))
     decision = decide(norm, found, has_place=bool(hits), place_only=place_only)
     return Parsed(decision.intent, decision.confidence, found, norm)
+
+
+# Two places asked about together: joined by a conjunction ("五河和滕州", "桃园镇、唐河县"), or a
+# message that compares or asks for each ("谁交得少", "分别多少"). Otherwise a second place plays another
+# part (户口在五河 在滕州打工) and only the first is the place asked about.
+_JOINED = re.compile(r"(?:县|市|镇|的)?\s*(?:和|跟|与|同|及|以及|还有|或者|或|还是|、|，|,|\s)+\s*")
+_COMPARED = re.compile(r"分别|各(?:自|是|交|要)|谁|哪个|哪边|哪家|比.{0,6}(?:多|少|贵|便宜|高|低)|一样")
+
+
+def _asked_together(hits: list, text: str) -> tuple[str, ...]:
+    if not hits:
+        return ()
+    first = hits[0].locality
+    compared = bool(_COMPARED.search(text))
+    others: list[str] = []
+    for before, hit in zip(hits, hits[1:], strict=False):
+        if hit.locality == first or hit.locality in others:
+            continue
+        if compared or _JOINED.fullmatch(text[before.end : hit.start]):
+            others.append(hit.locality)
+    return tuple(others)
 
 
 def _without(text: str, hits: list) -> str:

@@ -135,3 +135,20 @@ def test_hukou_in_a_covered_place_is_not_elsewhere() -> None:
 @pytest.mark.parametrize("text", ["出生90多天了还没交", "三个月大的孩子", "孩子刚出生"])
 def test_babies_by_age_in_days_or_months(text: str) -> None:
     assert parse(text).slots.newborn is True
+
+
+@pytest.mark.parametrize(
+    ("text", "others"),
+    [
+        ("桃园镇和唐河县的低保户 谁交得少", ("tanghe",)),
+        ("五河、滕州、唐河分别交多少", ("tengzhou", "tanghe")),
+        ("五河县跟唐河县啥时候截止", ("tanghe",)),
+        ("滕州跟唐河 谁贵", ("tanghe",)),
+        # a second place with another part: where the resident works, or the same county again
+        ("俺户口在五河 在滕州打工 交多少", ()),
+        ("五河县城关镇 五河的低保交多少", ()),
+        ("五河县低保交多少", ()),
+    ],
+)
+def test_places_asked_together(text: str, others: tuple[str, ...]) -> None:
+    assert parse(text).slots.other_localities == others
