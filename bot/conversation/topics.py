@@ -167,15 +167,23 @@ def deadline(ctx: Ctx) -> Answered:
     day = ctx.day()
     who = person(facts, age=ages(facts, day)[-1])
     note = ctx.note(collection=True)
-    if who.newborn:
+    if who.newborn and not who.migrant:
         return newborn(ctx)
+    baby: Answered | None = None
+    if who.newborn:
+        # A household with a baby and a worker coming home for the Spring Festival ("孩子还没上医保 打工的
+        # 能晚点交不"): the baby's 90 days, and the migrant deadline for the worker.
+        baby = newborn(ctx)
+        grown = {k: v for k, v in facts.items() if k not in ("newborn", "birth_date", "age", "birth_year")}
+        who = person(grown, age=ages(grown, day)[-1])
     ans = engine.deadline(ctx.pack, who, day)
     text = render.deadline(ans, ctx.pack, note)
     extension = ctx.pack.dates.migrant_extension
     if extension is not None and not who.migrant and ans.ok:
         text = render.add_line(text, f"外出务工返乡人员可以延长到{render.day(extension.end)}。",
                                render.cite_line(ctx.pack, extension))
-    return Answered([Reply(text, _rows(follow_ups("amount", "how_to_pay", "benefit_start")))])
+    reply = Reply(text, _rows(follow_ups("amount", "how_to_pay", "benefit_start")))
+    return Answered([*baby.replies, reply] if baby else [reply])
 
 
 def benefit_start(ctx: Ctx) -> Answered:
