@@ -32,7 +32,7 @@ PERSON_KEYS = (
     "uninsured_years", "paid_back_years", "continuous_years", "no_claims",
 )  # fmt: skip
 # Facts about one message only: an amount the resident states, a question about the financing.
-TURN_KEYS = ("amount_stated", "financing")
+TURN_KEYS = ("amount_stated", "financing", "household_size")
 
 
 @dataclass

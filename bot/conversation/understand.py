@@ -35,6 +35,10 @@ _FINANCING = re.compile(r"(?:政府|财政|国家|中央|省里|省级|省|市�
                         r"|筹资|总共多少|一共多少|总额|总共.{0,4}钱"
                         r"|^(?:那)?(?:中央|省里|省级|省|市里|市级|县里|县级)(?:的|财政)?(?:呢)?$")
 _ALSO = re.compile(r"也是|也吃|也算|也评上|还是个|又是|同时是|也有|还有.{0,2}(?:证|身份)|两样|两个都|都占")
+# How many people the household has, asked about as a whole: "俺家5口人 一共交多少", "一家五口".
+_HOUSEHOLD = re.compile(r"(?:一家|全家|俺家|我家|咱家|家里|家|一户)(?:人)?(?:一共|总共|共|有)?\s*"
+                        r"(\d{1,2}|[一二两三四五六七八九十]{1,2})\s*(?:口人|口|个人)"
+                        r"|(?<![\d.])(\d{1,2}|[一二两三四五六七八九十]{1,2})\s*口人")
 # A payment the resident did not make: "去年年底没交上" names no payment date.
 _NOT_PAID = re.compile(r"没(?:有)?(?:交|缴)|未(?:交|缴)|忘了(?:交|缴)|漏(?:交|缴)")
 # Paid within the collection period: "按时交了哪天开始享受".
@@ -195,7 +199,10 @@ def _facts(slots: Any, text: str) -> dict[str, Any]:
         facts["amount_stated"] = str(slots.get("amount"))
     if _ORDINARY.search(text) and not facts.get("categories"):
         facts["ordinary"] = True
-    if _FINANCING.search(text):
+    size = _household_size(text)
+    if size:
+        facts["household_size"] = size
+    if _FINANCING.search(text) and not size:  # "一家五口一共多少" is a household's total, not the financing
         facts["financing"] = True
     if facts.get("ordinary") and len(text.replace(" ", "")) <= 8:
         # "就是普通的" answering the narrowing question: as if the 普通居民 choice were pressed.
@@ -227,6 +234,14 @@ def _from_elsewhere(text: str, locality: str) -> bool:
     loc = pack.locality
     names = [loc.name_zh, *loc.aliases, loc.province or "", loc.city or "", *(e.name for e in pack.task_table.entries)]
     return not any(n and (home in n or n.rstrip("省市县镇乡") in home) for n in names)
+
+
+def _household_size(text: str) -> int | None:
+    from bot.nlu.numbers import count
+
+    m = _HOUSEHOLD.search(text)
+    size = count(m.group(1) or m.group(2)) if m else None
+    return size if size is not None and 2 <= size <= 20 else None
 
 
 def _alternatives(text: str) -> tuple[dict[str, Any], ...]:
