@@ -206,6 +206,9 @@ def deadline(ctx: Ctx) -> Answered:
     if extension is not None and not who.migrant and ans.ok:
         text = render.add_line(text, f"外出务工返乡人员可以延长到{render.day(extension.end)}。",
                                render.cite_line(ctx.pack, extension))
+    if ctx.pack.dates.late is None and ans.ok:
+        # The document is silent on paying late: whom to ask, by name, not just "the authorities".
+        text = render.add_line(text, render.contact_line(ctx.pack))
     reply = Reply(text, _rows(follow_ups("amount", "how_to_pay", "benefit_start")))
     return Answered([*baby.replies, reply] if baby else [reply])
 

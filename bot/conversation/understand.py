@@ -35,6 +35,10 @@ _FINANCING = re.compile(r"(?:政府|财政|国家|中央|省里|省级|省|市�
                         r"|筹资|总共多少|一共多少|总额|总共.{0,4}钱"
                         r"|^(?:那)?(?:中央|省里|省级|省|市里|市级|县里|县级)(?:的|财政)?(?:呢)?$")
 _ALSO = re.compile(r"也是|也吃|也算|也评上|还是个|又是|同时是|也有|还有.{0,2}(?:证|身份)|两样|两个都|都占")
+# "过了咋办" after a deadline: the deadline missed, not a death (过了 alone also means 过世). Only a short
+# message that names nobody.
+_MISSED = re.compile(r"^(?:那|要是|如果|万一|可)?(?:已经)?(?:过了|过期了|晚了|没赶上|赶不上|没来得及|来不及了?|错过了?)"
+                     r"(?:时间|日子|期限|截止(?:日期|时间)?)?(?:了)?(?:咋办|怎么办|咋整|怎么弄|咋弄|呢|还能交吗|还能交不)$")
 # How many people the household has, asked about as a whole: "俺家5口人 一共交多少", "一家五口".
 _HOUSEHOLD = re.compile(r"(?:一家|全家|俺家|我家|咱家|家里|家|一户)(?:人)?(?:一共|总共|共|有)?\s*"
                         r"(\d{1,2}|[一二两三四五六七八九十]{1,2})\s*(?:口人|口|个人)"
@@ -300,6 +304,9 @@ def _read(text: str, today: dt.date) -> Turn:
     intent = resolve(norm, parsed.intent, has_id=bool(slots.get("id_number")))
     found = asks(norm, intent)
     questions = tuple(a.intent for a in found if a.intent in QUESTIONS)
+    missed = bool(_MISSED.search(norm.replace(" ", ""))) and not slots.get("relation")
+    if missed:
+        intent, questions = "deadline", ("deadline",)
     facts = _facts(slots, norm)
     follow_up = bool(_FOLLOW_UP.search(norm)) or bool(_CORRECTING.search(norm))
     short = len(norm.replace(" ", "")) <= 8
@@ -316,7 +323,7 @@ def _read(text: str, today: dt.date) -> Turn:
         facts["hukou_elsewhere"] = True
     # Slot evidence alone ("低保户", "70岁") is not a question of its own: it is one only when there
     # is no earlier question to apply it to, which the dialogue decides.
-    explicit = any(a.explicit for a in found)
+    explicit = any(a.explicit for a in found) or missed
     return Turn(
         text=norm,
         intent=intent,
