@@ -28,7 +28,7 @@ from bot.registry import ids
 log = logging.getLogger(__name__)
 
 ACTION = "status"  # counted by the audit's lookup limits
-ASK_ID = "请发送参保人的身份证号和姓名，例如：身份证号 张三。\n为保护隐私，我查完会删除您发的这条消息。"
+ASK_ID = "可以查。请发送参保人的身份证号和姓名，我帮您查是否已参保缴费，例如：身份证号 张三。\n为保护隐私，我查完会删除您发的这条消息。"
 # Digit runs that look like an attempt at an ID number (wrong lengths too, so we can say what is wrong).
 _ID_ATTEMPT = re.compile(r"[0-9][0-9 \-]{12,24}[0-9Xx]")
 _NAME = re.compile(r"[\u4e00-\u9fff·]{2,12}")
