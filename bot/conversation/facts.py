@@ -106,6 +106,7 @@ def person(facts: dict[str, Any], *, age: int | None = None) -> Person:
         employee_insured=bool(facts.get("employee_insured")),
         special_late_reason=special,
         coverage_break_months=facts.get("coverage_break_months"),
+        category_recognised_on=_date(facts.get("recognised_on")),
     )
 
 

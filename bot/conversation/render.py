@@ -139,7 +139,9 @@ def refusal(answer: Any, pack: Any, header: str | None = None) -> str:
     does not settle, or the one fact it needs), and whom to ask."""
     reason = getattr(answer, "refusal", None) or fields(answer).get("refusal") or "文件里没有写明这个问题。"
     asks_back = bool(getattr(answer, "needs", None))
-    lines = [header, reason, None if asks_back else contact_line(pack)]
+    contact = contact_line(pack)
+    # Some engine reasons already end with whom to ask: say it once.
+    lines = [header, reason, None if asks_back or contact in reason else contact]
     return compose([ln for ln in lines if not (ln and header and ln in header)], source_line(answer))
 
 

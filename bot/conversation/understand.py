@@ -77,6 +77,8 @@ _BEFORE = re.compile(r"没过(?:元旦|新年|年)|元旦(?:前|以前|之前)")
 _JUST_BROKE = re.compile(r"(?:上个月|这个月|刚)(?:刚)?(?:断|停)")
 # Newly recognised for aid: "12月份评上低保了", "被认定为监测户".
 _RECOGNISED = re.compile(r"评上|评为|认定(?:为|成)?|纳入|批下来|办下来|定成")
+# The day of the recognition itself: a date right before the word ("去年12月20号评上的").
+_RECOGNISED_DAY = re.compile(r"(?:号|日|月份?|底|初)(?:的时候)?(?:才|刚|就)?(?:被)?(?:评上|评为|认定|纳入|批下来|办下来|定成)")
 # A message that may ask about several people: two categories, or several ages ("分别", "各", "一家").
 _SEVERAL = re.compile(r"分别|各交|各自|各是|都交多少|一家|全家|家里.{0,3}口人|老两口|(?:\d{1,3}).*(?:\d{1,3})")
 _EACH = re.compile(r"分别|各(?:交|自|是|要)")
@@ -188,6 +190,9 @@ def _facts(slots: Any, text: str) -> dict[str, Any]:
         facts["newly_recognised"] = True
         if facts.get("refund_reason") in (None, "duplicate"):
             facts["refund_reason"] = "new_aid"  # 多交的: the difference refunded to someone newly aided
+        said = {d for d in (*(slots.get("dates") or ()), slots.get("paid_on")) if d is not None}
+        if len(said) == 1 and _RECOGNISED_DAY.search(text):
+            facts["recognised_on"] = _iso(next(iter(said)))
     event = next((d for d in (slots.get("dates") or ()) if _iso(d) != facts.get("paid_on")), None)
     if event is not None:
         facts["event_on"] = _iso(event)

@@ -47,6 +47,10 @@ def matching_form(text: str) -> str:
     return text
 
 
+# Whether a subsidy still applies to this person ("还能享受那80的补助不", "还能享受资助吗"): an amount
+# question, though the classifier reads 享受 as "when do benefits start" (see `resolve`).
+SUBSIDY_STILL = r"(?:享受|拿到?|领到?|得到|有)(?:那|这)?(?:个)?.{0,4}(?:资助|补助|补贴)(?:吗|不|没|么|没有)"
+
 # (intent, weight, pattern). Patterns run on the matching form.
 _RULES: tuple[tuple[str, float, str], ...] = (
     # status: is this person enrolled / did the payment go through
@@ -96,6 +100,8 @@ _RULES: tuple[tuple[str, float, str], ...] = (
     ("eligibility", 1.3,
      r"(?:职工医保|职工保险|单位的医保).{0,12}(?:交不起|不交了|停了|断了|停交|暂停).{0,12}(?:居民|农村|新农合)"
      r"|(?:改|转|换)(?:交|成|到|参加)?(?:居民医保|农村医保|新农合)"),
+    # whether a subsidy still applies ("还能享受那80的补助不"): the amount for this person
+    ("amount", 1.3, SUBSIDY_STILL),
     # how much
     ("amount", 1.0,
      r"多少钱|交多少|多少一年|一年多少|多少一个|要多少|出多少|多钱|好多钱|收多少|费用|标准|多少$|是多少|免费|免交|全免"
@@ -374,6 +380,8 @@ def resolve(text: str, rule_intent: str, *, has_id: bool = False, model: Any = N
     chosen = model or classifier.model()
     guess = chosen.predict(text)
     explicit = rule_intent not in _NOT_A_QUESTION and _span_of(rule_intent, matching_form(text)) is not None
+    if rule_intent == "amount" and re.search(SUBSIDY_STILL, matching_form(text)):
+        return rule_intent  # the words name the subsidy: not the benefit period the classifier hears in 享受
     if explicit and (guess.intent == rule_intent or guess.margin <= OVERRULE_MARGIN
                      or rule_intent not in chosen.labels):
         # (An intent the classifier was never taught, such as task targets, is the rules' alone.)

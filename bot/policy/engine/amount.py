@@ -83,6 +83,9 @@ def _candidates(
                 notes.append(f"{name}是在集中缴费期结束后认定的，当年不享受资助。")
                 continue
             trace.append(f"category {code}: recognised {recognised}, within the period")
+            if person.category_recognised_on is not None:
+                end = cutoff.value
+                notes.append(f"{name}是在{end.year}年{end.month}月{end.day}日（集中缴费期结束）以前认定的，可以享受资助。")
         order = pack.categories.index(cat)
         found.append(Candidate(code, cat.name_zh, cat.help, order, subsidy_of(cat.help, standard), standard))
     if pack.age_rules:
