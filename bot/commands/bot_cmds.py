@@ -7,6 +7,8 @@ import contextlib
 
 import typer
 
+from bot.commands.common import bind_error, serve_fake
+
 
 def _settings_or_exit():  # noqa: ANN202
     from pydantic import ValidationError
@@ -22,12 +24,6 @@ def _settings_or_exit():  # noqa: ANN202
         fail(f"配置有误（环境变量或 .env）：{problems}")
     setup_logging(settings.log_level)
     return settings
-
-
-def _bind_error(e: OSError, port: int | None) -> None:
-    from bot.commands.common import fail
-
-    fail(f"无法监听端口 {port}：{e.strerror or e}。请换一个端口（--port）或先停止占用它的程序。")
 
 
 def _token_or_exit(settings) -> None:  # noqa: ANN001
@@ -85,7 +81,7 @@ def webhook(
         try:
             asyncio.run(run_webhook(settings, set_webhook_url=set_webhook))
         except OSError as e:
-            _bind_error(e, settings.webhook_port)
+            bind_error(e, settings.webhook_port)
 
 
 def chat(
@@ -156,20 +152,8 @@ def fake_api(
     """Run the in-repo fake Telegram Bot API (for tests, demos and benchmarks)."""
     from bot.fakeapi import FakeBotAPI
 
-    async def serve() -> None:
-        api = FakeBotAPI(rate_limit=rate_limit, per_chat_limit=per_chat_limit)
-        base = await api.start(port=port, host=host)
-        typer.echo(f"fake Bot API at {base} (TELEGRAM_API_BASE={base}); controls under {base}/_fake/", err=True)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await api.stop()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        try:
-            asyncio.run(serve())
-        except OSError as e:
-            _bind_error(e, port)
+    serve_fake(lambda: FakeBotAPI(rate_limit=rate_limit, per_chat_limit=per_chat_limit), port, host,
+               lambda base: f"fake Bot API at {base} (TELEGRAM_API_BASE={base}); controls under {base}/_fake/")
 
 
 def register(root: typer.Typer) -> None:

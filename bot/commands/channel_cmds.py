@@ -14,8 +14,8 @@ def wechat(
     set_menu: bool = typer.Option(False, "--set-menu", help="先设置公众号自定义菜单（需要 AppID 和 AppSecret）"),
 ) -> None:
     """Serve the WeChat service account's callback (GET URL check, POST messages) at WECHAT_PATH."""
-    from bot.commands.bot_cmds import _bind_error, _settings_or_exit
-    from bot.commands.common import fail
+    from bot.commands.bot_cmds import _settings_or_exit
+    from bot.commands.common import bind_error, fail
     from wechat.run import ConfigError, check, serve
 
     settings = _settings_or_exit()
@@ -26,7 +26,7 @@ def wechat(
     except ConfigError as e:
         fail(e.message)
     except OSError as e:
-        _bind_error(e, port)
+        bind_error(e, port)
 
 
 def fake_wechat(
@@ -35,31 +35,20 @@ def fake_wechat(
     callback: str | None = typer.Option(None, "--callback", help="our callback URL to push user messages to"),
 ) -> None:
     """Run the fake WeChat platform (API + callback pusher) with WECHAT_TOKEN/APP_ID/APP_SECRET/AES_KEY."""
-    from bot.commands.bot_cmds import _bind_error, _settings_or_exit
-    from bot.commands.common import fail
+    from bot.commands.bot_cmds import _settings_or_exit
+    from bot.commands.common import fail, serve_fake
     from wechat.fake import FakeWeChat
 
     settings = _settings_or_exit()
     if not (settings.wechat_token and settings.wechat_app_id):
         fail("假微信平台需要 WECHAT_TOKEN 和 WECHAT_APP_ID（与 yibao wechat 相同的配置）。")
 
-    async def serve() -> None:
-        fake = FakeWeChat(token=settings.wechat_token or "", app_id=settings.wechat_app_id or "",
-                          app_secret=settings.wechat_app_secret or "fake-secret", aes_key=settings.wechat_aes_key,
-                          callback_url=callback)
-        base = await fake.start(port=port, host=host)
-        typer.echo(f"fake WeChat at {base} (WECHAT_API_BASE={base}); POST {base}/_fake/push {{openid, text}}",
-                   err=True)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await fake.stop()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        try:
-            asyncio.run(serve())
-        except OSError as e:
-            _bind_error(e, port)
+    serve_fake(
+        lambda: FakeWeChat(token=settings.wechat_token or "", app_id=settings.wechat_app_id or "",
+                           app_secret=settings.wechat_app_secret or "fake-secret", aes_key=settings.wechat_aes_key,
+                           callback_url=callback),
+        port, host,
+        lambda base: f"fake WeChat at {base} (WECHAT_API_BASE={base}); POST {base}/_fake/push {{openid, text}}")
 
 
 def fake_sms(
@@ -67,23 +56,11 @@ def fake_sms(
     host: str = typer.Option("127.0.0.1", "--host"),
 ) -> None:
     """Run the fake SMS provider (Tencent Cloud SendSms); point SMS_ENDPOINT at it with SMS_PROTOCOL=http."""
-    from bot.commands.bot_cmds import _bind_error
+    from bot.commands.common import serve_fake
     from sms.fake import FakeSms
 
-    async def serve() -> None:
-        fake = FakeSms()
-        endpoint = await fake.start(port=port, host=host)
-        typer.echo(f"fake SMS provider at http://{endpoint} (SMS_ENDPOINT={endpoint} SMS_PROTOCOL=http)", err=True)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await fake.stop()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        try:
-            asyncio.run(serve())
-        except OSError as e:
-            _bind_error(e, port)
+    serve_fake(FakeSms, port, host,
+               lambda endpoint: f"fake SMS provider at http://{endpoint} (SMS_ENDPOINT={endpoint} SMS_PROTOCOL=http)")
 
 
 def register(root: typer.Typer) -> None:
