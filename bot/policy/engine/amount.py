@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.policy.engine.answers import Answer, Citation, SubsidyShare
-from bot.policy.engine.common import Loc, cite, head, lines, refuse, select_pack, uniq, yuan
+from bot.policy.engine.common import Loc, cite, head, lines, refuse, select_pack, uniq, yuan, zh_date
 from bot.policy.engine.info import contact_line
 from bot.policy.engine.person import Person
 from bot.policy.schema import Cited, Help, PolicyPack
@@ -84,8 +84,7 @@ def _candidates(
                 continue
             trace.append(f"category {code}: recognised {recognised}, within the period")
             if person.category_recognised_on is not None:
-                end = cutoff.value
-                notes.append(f"{name}是在{end.year}年{end.month}月{end.day}日（集中缴费期结束）以前认定的，可以享受资助。")
+                notes.append(f"{name}是在{zh_date(cutoff.value)}（集中缴费期结束）以前认定的，可以享受资助。")
         order = pack.categories.index(cat)
         found.append(Candidate(code, cat.name_zh, cat.help, order, subsidy_of(cat.help, standard), standard))
     if pack.age_rules:
