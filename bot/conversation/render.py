@@ -152,7 +152,9 @@ def header(place: str, year: Any, who: str | None = None) -> str:
     return " · ".join(parts)
 
 
-def amount(answer: Any, pack: Any, who: str | None, note: str | None, verdict: str | None = None) -> str:
+def amount(answer: Any, pack: Any, who: str | None, note: str | None, verdict: str | None = None, *,
+           extra: str | None = None) -> str:
+    """One person's amount; `extra` (a household's total) goes right under the figure."""
     j = fields(answer)
     if not j.get("ok", getattr(answer, "ok", False)):
         return refusal(answer, pack, note)
@@ -164,7 +166,7 @@ def amount(answer: Any, pack: Any, who: str | None, note: str | None, verdict: s
         main = f"{head}：个人缴纳 {personal} 元（资助 {money(j['subsidy'])} 元）。"
     else:
         main = f"{head}：个人缴纳 {personal} 元。"
-    lines = [verdict, note, main]
+    lines = [verdict, note, main, extra]
     # The engine's first sentence restates the figure under the place and year; keep the others.
     engine_head = f"{pack.locality.name_zh}{j.get('coverage_year')}年度："
     room = MAX_LINES - len([x for x in lines if x])
@@ -311,7 +313,7 @@ def _pays(answer: Any) -> str:
 
 
 def amount_table(table: Any, ordinary: Any, pack: Any, note: str | None, lead: str | None = None, *,
-                 financing_first: bool = False, verdict: str | None = None) -> str:
+                 financing_first: bool = False, verdict: str | None = None, extra: str | None = None) -> str:
     """The engine's amount table: the ordinary resident's amount first, then the subsidised groups
     grouped by what they pay, and the financing line (total, government share) where room is left or
     when it was asked about; `lead` (a question offering the choices) goes last before the source line."""
@@ -327,7 +329,7 @@ def amount_table(table: Any, ordinary: Any, pack: Any, note: str | None, lead: s
     for row in sorted(others, key=lambda r: r.get("min_age") is None):
         label = _age_label(row) or short_category(row["name"])
         groups.setdefault(_pays(row), []).append(label)
-    top: list[str | None] = [verdict, note, f"{head}：普通居民每人交 {personal} 元。"]
+    top: list[str | None] = [verdict, note, f"{head}：普通居民每人交 {personal} 元。", extra]
     if financing_first:
         top += [financing, government_split(ordinary)]
     used = len([x for x in top if x]) + (1 if lead else 0)

@@ -134,38 +134,31 @@ def amount(ctx: Ctx) -> Answered:
                                          day, note, verdict)
     else:
         age, ans = answers[0]
-        text = render.amount(ans, ctx.pack, _who(ctx.pack, facts, age), note, verdict)
+        total = None
+        if age is None and not facts.get("newborn"):
+            # A household's total only where its members share the answer (低保 is a household's).
+            kinds = [render.category_name(ctx.pack, c) for c in facts.get("categories") or ()
+                     if c not in (facts.get("not_categories") or ())]
+            total = _household_total(facts, ans, "、".join(kinds) or ORDINARY_LABEL)
+        text = render.amount(ans, ctx.pack, _who(ctx.pack, facts, age), note, verdict, extra=total)
         if age is None and not facts.get("newborn") and render.age_bands(ctx.pack) and ans.ok and ans.personal:
             # Age unknown where the pack has age rules (滕州): the age bands, answer first.
             bands = [(label, engine.amount(ctx.pack, person(facts, age=lo), day))
                      for lo, label in render.age_bands(ctx.pack)]
             for line, (_, band) in zip(render.age_lines(bands), bands, strict=True):
                 text = render.add_line(text, line, band.citations[0].locator if band.citations else None)
-        if len(answers) == 1 and age is None and not facts.get("newborn"):
-            # A household's total only where its members share the answer (低保 is a household's).
-            kinds = [render.category_name(ctx.pack, c) for c in facts.get("categories") or ()
-                     if c not in (facts.get("not_categories") or ())]
-            text = _household_total(text, facts, ans, "、".join(kinds) or ORDINARY_LABEL)
     # Narrow or widen from here: the other groups, then the next questions people ask.
     return Answered([Reply(text, _rows(narrow_choices(ctx.pack) + follow_ups("deadline", "how_to_pay"), 3))])
 
 
-def _household_total(text: str, facts: dict[str, Any], ans: Any, who: str) -> str:
+def _household_total(facts: dict[str, Any], ans: Any, who: str) -> str | None:
     """"俺家5口人 一共交多少": the total if everyone pays what this answer says (else each their own)."""
     size = facts.get("household_size")
     if not size or not ans.ok or ans.personal is None:
-        return text
+        return None
     total = Decimal(size) * Decimal(str(ans.personal))
-    line = (f"全家{size}口人都按{who}算的话：{size}×{render.money(ans.personal)}={render.money(total)}元；"
+    return (f"全家{size}口人都按{who}算的话：{size}×{render.money(ans.personal)}={render.money(total)}元；"
             "家里人身份或年龄不同的，各按各的标准交。")
-    # Answer first: right under the per-person figure (after a year note), not at the end of the table.
-    lines = text.splitlines()
-    at = next((i for i, ln in enumerate(lines) if not ln.startswith("提示")), 0) + 1
-    lines.insert(at, line)
-    body = [ln for ln in lines if not ln.startswith(render.SOURCE_PREFIX)]
-    if len(body) > render.MAX_LINES:  # the financing line was not asked about: it gives way
-        lines = [ln for ln in lines if not ln.startswith(("筹资标准", "财政补助"))]
-    return "\n".join(lines)
 
 
 def _amount_table(ctx: Ctx, day: dt.date, note: str | None) -> Answered:
@@ -178,8 +171,8 @@ def _amount_table(ctx: Ctx, day: dt.date, note: str | None) -> Answered:
         others = [engine.amount(ctx.pack, person({"categories": [c.code]}), day) for c in ctx.pack.categories]
         verdict = render.amount_check(Decimal(str(stated)), [ordinary], table=others, past_year=ctx.past_year())
     text = render.amount_table(table, ordinary, ctx.pack, note, lead="是哪一类人？点一下看具体金额：",
-                               financing_first=bool(ctx.facts.get("financing")), verdict=verdict)
-    text = _household_total(text, ctx.facts, ordinary, ORDINARY_LABEL)
+                               financing_first=bool(ctx.facts.get("financing")), verdict=verdict,
+                               extra=_household_total(ctx.facts, ordinary, ORDINARY_LABEL))
     return Answered([Reply(text, _rows(narrow_choices(ctx.pack) + follow_ups("deadline", "how_to_pay"), 3))])
 
 
