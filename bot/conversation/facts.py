@@ -26,7 +26,7 @@ def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         return new
     merged = dict(old)
     if any(k in new for k in ("age", "birth_year", "birth_date")):
-        for k in ("age", "birth_year", "birth_date"):
+        for k in ("age", "birth_year", "birth_date", "birth_month_only"):
             merged.pop(k, None)
     also = new.pop("also", False) if "also" in new else False
     if also and new.get("categories"):

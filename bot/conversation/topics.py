@@ -300,6 +300,11 @@ def newborn(ctx: Ctx) -> Answered:
         baby = person({**facts, "newborn": True})
         ans = engine.deadline(pack, baby, day)
         text = render.deadline(ans, pack, note, newborn=True)
+        if facts.get("birth_month_only") and ans.ok:
+            # Only the month was said: the earliest birthday is the safe reading; say so.
+            month = dt.date.fromisoformat(str(born)).month
+            text = render.add_line(text, f"您只说了{month}月出生，这里按{month}月1日算（最早的一天）；"
+                                         f"实际从出生当天算{rule.within_days}天，告诉我具体哪天出生我再帮您算。")
     else:
         baby = person({**facts, "newborn": True, "birth_date": day.isoformat()})
         ans = engine.benefit_start(pack, baby, day)

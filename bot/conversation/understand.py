@@ -153,6 +153,8 @@ def _facts(slots: Any, text: str) -> dict[str, Any]:
     born = slots.get("birth_date")
     if born:
         facts["birth_date"] = _iso(born)
+        if slots.get("month") == born.month and born.day == 1:
+            facts["birth_month_only"] = True  # "9月出生的": the 1st was assumed, the day was not said
     paid = slots.get("paid_on") or (slots.get("dates") or (None,))[0]
     if paid and not _NOT_PAID.search(text):
         facts["paid_on"] = _iso(paid)
