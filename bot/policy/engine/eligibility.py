@@ -142,6 +142,14 @@ def eligibility(loc: Loc, person: Person, on: dt.date) -> Answer:
             trace.append("school area unknown: both rules stated")
         where = _where(group, person)
         conditions = group.conditions_zh
+        # A student whose 户籍 was not said: answered as local, but the document's clause for students
+        # from elsewhere studying here is part of the answer too (滕州 二（五）).
+        also = next((g for g in pack.eligibility.groups
+                     if person.hukou_local is None and person.student and g is not group
+                     and g.hukou_local is False and g.student and person.student in g.student), None)
+        if also is not None:
+            trace.append(f"hukou unknown, student: also group {also.id}")
+            cites.append(cite(pack, also))
         return answer(
             True,
             group.name_zh,
@@ -152,6 +160,7 @@ def eligibility(loc: Loc, person: Person, on: dt.date) -> Answer:
                 f"条件：{'；'.join(conditions)}。" if conditions else None,
                 note,
                 where,
+                f"外地户籍的学生：{also.name_zh}，也可以在{pack.locality.name_zh}参保。" if also else None,
             ),
             conditions,
         )
