@@ -93,6 +93,7 @@ def relation(text: str) -> str | None:
     pattern, relation_of = _pattern()
     found: list[str] = []
     last_end = -10
+    first_at = None
     address = _ADDRESS.match(text)
     for m in pattern.finditer(text, address.end() if address else 0):
         word = m.group("plain") or m.group("owned")
@@ -104,9 +105,14 @@ def relation(text: str) -> str | None:
             found[-1] = "grandchild" if (found[-1], relation) == ("child", "child") else "other"
         else:
             found.append(relation)
+            first_at = m.start() if first_at is None else first_at
         last_end = m.end()
+    said_of_self = _SELF.search(text)
     if not found:
-        return "self" if _SELF.search(text) else None
+        return "self" if said_of_self else None
+    if said_of_self and first_at is not None and said_of_self.end() <= first_at:
+        # "俺是五保户…俺闺女在外打工…": the resident spoke of themselves first; the relative comes later.
+        return "self"
     if "father" in found and "mother" in found:
         return "parents"
     return found[0]

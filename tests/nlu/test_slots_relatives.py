@@ -43,6 +43,9 @@ from bot.nlu.relatives import RELATIONS
         ("孩子们都在外地 俺自个咋交医保", "self"),  # the speaker insists on themself
         ("闺女 俺家那口子是残疾 要交多少钱", "spouse"),  # 闺女 addresses the listener
         ("孩子 刚出生怎么交", "child"),
+        # the resident speaks of themself first, a relative comes later in the message
+        ("俺是五保户在唐河县要交钱吗俺闺女在外打工过年回来能交不", "self"),
+        ("我闺女是低保户 我是70岁", "child"),  # the relative first: the first person asked about
         # not said
         ("我想问一下医保多少钱", None),
         ("我是五河的", None),
