@@ -9,6 +9,7 @@ Every figure comes from the policy engine; this module picks the engine calls an
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -364,9 +365,16 @@ def contact(ctx: Ctx) -> Answered:
     return Answered([Reply(render.plain(ans, ctx.pack, ctx.note()))])
 
 
+# "啥时候返钱", "多久到账": when the subsidy paid back arrives, which no document states.
+_WHEN_PAID_BACK = re.compile(r"什么时候|啥时候|多久|多长时间|几时|哪天|几号|到账|打到")
+
+
 def pay_first(ctx: Ctx) -> Answered:
     ans = engine.explain_pay_first(ctx.pack, ctx.day())
-    return Answered([Reply(render.plain(ans, ctx.pack, ctx.note()), _rows(follow_ups("amount", "contact")))])
+    text = render.plain(ans, ctx.pack, ctx.note())
+    if ans.ok and _WHEN_PAID_BACK.search(ctx.text):
+        text = render.add_line(text, "什么时候补到、怎么补给您，文件没有写。" + render.contact_line(ctx.pack))
+    return Answered([Reply(text, _rows(follow_ups("amount", "contact")))])
 
 
 _PAYOUT_WORDS = (("inpatient", ("住院", "手术")), ("outpatient", ("门诊", "看病", "拿药", "买药", "慢性病", "慢病")),
