@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +29,7 @@ from bot import clock
 from bot.conversation import choices as choice_values
 from bot.conversation import lookup, menus, places, topics
 from bot.conversation.deps import Deps
-from bot.conversation.facts import CHOSEN, merge
+from bot.conversation.facts import CHOSEN, ON_TIME, merge
 from bot.conversation.model import Incoming, Outcome, Reply
 from bot.conversation.state import TURN_KEYS, DialogueState, OpenQuestion, Place
 from bot.conversation.understand import Turn, read
@@ -213,6 +215,19 @@ def _on_turn(run: _Run, turn: Turn) -> None:
         run.say(menus.unknown_place(turn.unknown_place))
         return
 
+    opened = state.open
+    if opened is not None and opened.kind == "died" and not turn.facts.get("died_on"):
+        # The day of death we asked for, given alone ("12月20号", "腊月初五"): read as the death's day.
+        day = turn.facts.get("event_on") or turn.facts.get("paid_on")
+        if day and day != ON_TIME:
+            died = dt.date.fromisoformat(day)
+            if died > clock.today():  # a death is past: "12月20号" said in November is last December
+                died = died.replace(year=died.year - 1, day=min(died.day, 28) if died.month == 2 else died.day)
+            turn = dataclasses.replace(turn, facts={**{k: v for k, v in turn.facts.items()
+                                                       if k not in ("paid_on", "event_on")},
+                                                    "died_on": died.isoformat()})
+            if not turn.asks:
+                turn = dataclasses.replace(turn, asks=("refund",), explicit=True)
     person_facts = {k: v for k, v in turn.facts.items() if k not in TURN_KEYS}
     run.turn_facts = {k: v for k, v in turn.facts.items() if k in TURN_KEYS}
     if person_facts:

@@ -28,6 +28,8 @@ def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     if any(k in new for k in ("age", "birth_year", "birth_date")):
         for k in ("age", "birth_year", "birth_date", "birth_month_only"):
             merged.pop(k, None)
+    if "died_on" in new:
+        merged.pop("died_until", None)  # a new day of death replaces a month-wide one
     also = new.pop("also", False) if "also" in new else False
     if also and new.get("categories"):
         new = {**new, "categories": list(dict.fromkeys([*(merged.get("categories") or []), *new["categories"]]))}

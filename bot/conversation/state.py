@@ -28,7 +28,7 @@ LOOKUP_TTL = dt.timedelta(minutes=10)  # an ID number waiting for its name is fo
 PERSON_KEYS = (
     "relation", "categories", "not_categories", "ordinary", "age", "birth_year", "birth_date", "birth_month_only",
     "migrant", "newborn", "student", "hukou_elsewhere", "residence_permit", "employee_insured",
-    "newly_recognised", "recognised_on", "paid_on", "month", "died_on", "refund_reason", "newborn_late",
+    "newly_recognised", "recognised_on", "paid_on", "month", "died_on", "died_until", "refund_reason", "newborn_late",
     "uninsured_years", "paid_back_years", "continuous_years", "no_claims",
 )  # fmt: skip
 # Facts about one message only: an amount the resident states, a question about the financing.
@@ -49,7 +49,7 @@ class Place:
 
 @dataclass
 class OpenQuestion:
-    kind: str  # "place" | "paid" | "town" | "refund"
+    kind: str  # "place" | "paid" | "town" | "refund" | "died" (the day of death asked for)
     topic: str  # the topic to answer once the fact arrives
     asks: list[str] = field(default_factory=list)  # further topics asked in the same message
 

@@ -338,7 +338,15 @@ def refund(ctx: Ctx) -> Answered:
         # insurance, the second payment), which the reader may have taken for a payment date.
         event = died_on(facts) if reason == "death" else (_date_of(facts.get("event_on")) or paid_on(facts, pack))
         ans = engine.refund(pack, who, day, reason, event_on=event)
-        return Answered([Reply(render.refund(ans, pack, ctx.note()), _rows(follow_ups("contact", "how_to_pay")))])
+        until = _date_of(facts.get("died_until")) if reason == "death" else None
+        if until is not None and engine.refund(pack, who, day, reason, event_on=until).refund_allowed \
+                != ans.refund_allowed:
+            # Only the month was said (去年腊月) and the document's cut-off falls inside it: ask the day.
+            ans = engine.refund(pack, who, day, reason)
+        # Asked for the day of death: the next message may be just the date ("12月20号").
+        asked = OpenQuestion("died", "refund") if reason == "death" and "event_on" in (ans.needs or ()) else None
+        return Answered([Reply(render.refund(ans, pack, ctx.note()), _rows(follow_ups("contact", "how_to_pay")))],
+                        asked)
     # No reason given: the rule for each reason the document names, then the reasons as choices.
     answers = [(reason, engine.refund(pack, who, day, reason)) for reason in REFUND_REASONS]
     text = render.refund_overview(answers, pack, ctx.note())

@@ -203,6 +203,8 @@ def _facts(slots: Any, text: str) -> dict[str, Any]:
         if _BEFORE.search(text) and (died.month, died.day) == (1, 1):
             died = died - dt.timedelta(days=1)  # "没过元旦就走了": the day before New Year at the latest
         facts["died_on"] = _iso(died)
+        if slots.get("died_until"):
+            facts["died_until"] = _iso(slots.get("died_until"))  # only the month was said
     if facts.get("refund_reason") == "employee_insurance":
         facts["employee_insured"] = True  # the words that name the reason say the person has it
     if slots.get("amount") is not None and slots.get("amount") >= 20:

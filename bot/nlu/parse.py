@@ -37,6 +37,7 @@ class Slots:
     dates: tuple[dt.date, ...] = ()  # every date except births (paid, died, or asked about: 2月28号之前)
     paid_on: dt.date | None = None  # the day the resident says was paid: 上礼拜交的, 10月8号交的
     died_on: dt.date | None = None  # 12月20号去世, 去年腊月走的
+    died_until: dt.date | None = None  # only the month was said: the death was between died_on and this
     dates_relative: bool = False  # a date was read from a word relative to today (前天, 上礼拜, 过了年)
     month: int | None = None  # a month without a day: 3月份补交, 明年一月份
     amount: Decimal | None = None
@@ -136,6 +137,7 @@ def _parse(text: str, default_locality: str | None) -> Parsed:
         dates=when.dates,
         paid_on=when.paid_on,
         died_on=when.died_on,
+        died_until=when.died_until,
         dates_relative=when.relative,
         month=when.month or dates.month(norm, used),
         amount=numbers.amount(norm, used),

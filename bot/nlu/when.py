@@ -49,6 +49,9 @@ class Reading:
     birth_date: dt.date | None = None
     paid_on: dt.date | None = None
     died_on: dt.date | None = None
+    # The last day the death may have been when only a month was said (去年腊月, 12月份走的): the event is
+    # somewhere from `died_on` to this day.
+    died_until: dt.date | None = None
     month: int | None = None  # from a month named relative to today (明年1月份); see `month()`
     relative: bool = False
     spans: list[tuple[int, int]] = field(default_factory=list)
@@ -61,6 +64,7 @@ class _Mention:
     pick: Callable[[bool], dt.date | None]  # past event? -> the date
     relative: bool
     month: int | None = None
+    span_days: int = 0  # a whole month without its day: the event may be up to this many days later
 
 
 # ---- events -------------------------------------------------------------------------------------
@@ -189,10 +193,11 @@ def _lunar(m: re.Match[str]) -> _Mention:
         start = spring_festival(lunar_year + 1) - dt.timedelta(days=_LUNAR_MONTH_DAYS)
         return start + dt.timedelta(days=day - 1)
 
+    span = 0 if m.group(3) else _LUNAR_MONTH_DAYS - 1  # 腊月 without its day: any of ~30 days
     if word:
         year = clock.today().year + _YEAR_WORD[word]
-        return _Mention(m.start(), m.end(), lambda _past: on(year), True)
-    return _Mention(m.start(), m.end(), lambda past: _around(on, past), True)
+        return _Mention(m.start(), m.end(), lambda _past: on(year), True, span_days=span)
+    return _Mention(m.start(), m.end(), lambda past: _around(on, past), True, span_days=span)
 
 
 def _festival(m: re.Match[str]) -> _Mention:
@@ -244,7 +249,8 @@ def _month_word(m: re.Match[str]) -> _Mention | None:
             return None
         first, edge = dt.date(year, month, 1), m.group(5)
     day = _month_end(first.year, first.month) if edge == "底" else first
-    return _Mention(m.start(), m.end(), lambda _past: day, True, month=first.month)
+    span = 0 if edge else (_month_end(first.year, first.month) - first).days
+    return _Mention(m.start(), m.end(), lambda _past: day, True, month=first.month, span_days=span)
 
 
 # Longest, most specific readers first; a later reader never reads inside an earlier one's span.
@@ -276,6 +282,7 @@ def read(text: str) -> Reading:
     today = clock.today()
     found: list[dt.date] = []
     events: dict[str, dt.date] = {}
+    died_until: dt.date | None = None
     month: int | None = None
     relative = False
     for mention in mentions:
@@ -291,6 +298,8 @@ def read(text: str) -> Reading:
         month = month or mention.month
         if event is not None and event not in events:
             events[event] = date
+            if event == "death" and mention.span_days:
+                died_until = date + dt.timedelta(days=mention.span_days)
         if event != "birth" and date not in found:
             found.append(date)
     return Reading(
@@ -298,6 +307,7 @@ def read(text: str) -> Reading:
         birth_date=events.get("birth"),
         paid_on=events.get("paid"),
         died_on=events.get("death"),
+        died_until=died_until,
         month=month,
         relative=relative,
         spans=taken,

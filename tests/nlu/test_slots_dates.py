@@ -87,6 +87,20 @@ def test_last_years_twelfth_lunar_month() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "until"),
+    [
+        ("去年腊月走的", D(2023, 1, 21)),  # a lunar month without its day: ~30 days
+        ("俺爹今年2月份走了", D(2023, 2, 28)),  # a month without its day: to its last day
+        ("去年腊月初三走的", None),  # the day is said
+        ("12月20号去世的", None),
+        ("上个月底走的", None),  # 底 names the day
+    ],
+)
+def test_death_said_by_month_only_spans_the_month(text: str, until: dt.date | None) -> None:
+    assert parse(text).slots.died_until == until
+
+
+@pytest.mark.parametrize(
     ("text", "born"),
     [
         ("孩子10月5号生的", D(2023, 10, 5)),
