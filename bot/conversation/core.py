@@ -215,19 +215,8 @@ def _on_turn(run: _Run, turn: Turn) -> None:
         run.say(menus.unknown_place(turn.unknown_place))
         return
 
-    opened = state.open
-    if opened is not None and opened.kind == "died" and not turn.facts.get("died_on"):
-        # The day of death we asked for, given alone ("12月20号", "腊月初五"): read as the death's day.
-        day = turn.facts.get("event_on") or turn.facts.get("paid_on")
-        if day and day != ON_TIME:
-            died = dt.date.fromisoformat(day)
-            if died > clock.today():  # a death is past: "12月20号" said in November is last December
-                died = died.replace(year=died.year - 1, day=min(died.day, 28) if died.month == 2 else died.day)
-            turn = dataclasses.replace(turn, facts={**{k: v for k, v in turn.facts.items()
-                                                       if k not in ("paid_on", "event_on")},
-                                                    "died_on": died.isoformat()})
-            if not turn.asks:
-                turn = dataclasses.replace(turn, asks=("refund",), explicit=True)
+    if state.open is not None and state.open.kind == "died":
+        turn = _as_day_of_death(turn)
     person_facts = {k: v for k, v in turn.facts.items() if k not in TURN_KEYS}
     run.turn_facts = {k: v for k, v in turn.facts.items() if k in TURN_KEYS}
     if person_facts:
@@ -284,6 +273,20 @@ def _on_turn(run: _Run, turn: Turn) -> None:
             if places.pack_for(locality):
                 _set_place(run, locality)
                 _answer(run, asks)
+
+
+def _as_day_of_death(turn: Turn) -> Turn:
+    """After "请告诉我是哪天去世的": a date given alone ("12月20号", "腊月初五") is the day of death, in the
+    past (said in November, 12月20号 is last December), and the refund is the question."""
+    day = turn.facts.get("event_on") or turn.facts.get("paid_on")
+    if turn.facts.get("died_on") or not day or day == ON_TIME:
+        return turn
+    died = dt.date.fromisoformat(day)
+    if died > clock.today():
+        died = died.replace(year=died.year - 1, day=min(died.day, 28) if died.month == 2 else died.day)
+    facts = {k: v for k, v in turn.facts.items() if k not in ("paid_on", "event_on")}
+    turn = dataclasses.replace(turn, facts={**facts, "died_on": died.isoformat()})
+    return turn if turn.asks else dataclasses.replace(turn, asks=("refund",), explicit=True)
 
 
 def _answer_each(run: _Run, asks: list[str], people: tuple[dict[str, Any], ...]) -> None:

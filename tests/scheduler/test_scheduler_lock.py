@@ -8,9 +8,11 @@ import uuid
 from collections import Counter
 
 import pytest
+from sched_helpers import DAYTIME
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from bot import clock
 from bot.registry import db
 from scheduler import outbox
 from scheduler.sender import OutboxSender
@@ -63,6 +65,9 @@ def test_skip_locked_two_senders_claim_disjoint_rows() -> None:
     with admin.begin() as c:
         c.execute(text(f"CREATE SCHEMA {schema}"))
     engine = db.get_engine(url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}")
+    # Daytime in Shanghai: outside it the rows would be held for the quiet hours (this test ran at
+    # whatever hour the machine's clock said, and failed from 21:00 to 08:00 Beijing time).
+    clock.set_now(DAYTIME)
     try:
         db.ensure_schema(engine)
         with Session(engine) as s:
@@ -87,6 +92,7 @@ def test_skip_locked_two_senders_claim_disjoint_rows() -> None:
         assert len(both) == 400 and set(both.values()) == {1}  # every row claimed exactly once
         assert claimed[0] and claimed[1]  # and both senders got work
     finally:
+        clock.set_now(None)
         engine.dispose()
         with admin.begin() as c:
             c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
