@@ -33,9 +33,10 @@ def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     also = new.pop("also", False) if "also" in new else False
     if also and new.get("categories"):
         new = {**new, "categories": list(dict.fromkeys([*(merged.get("categories") or []), *new["categories"]]))}
-    if "categories" in new or new.get("ordinary"):
+    if "categories" in new or new.get("ordinary") or "unsure_categories" in new:
         merged.pop("ordinary", None)
         merged.pop("categories", None)
+        merged.pop("unsure_categories", None)
     if new.get("newborn") is False:
         merged.pop("newborn", None)
     # A new payment date or month replaces the other ("五月份交的" then "那要是八月份交的呢").

@@ -26,7 +26,7 @@ LOOKUP_TTL = dt.timedelta(minutes=10)  # an ID number waiting for its name is fo
 # Facts about the person asked about. Event facts (paid_on, died_on, month, refund_reason, ...) live
 # here too: they belong to that person's case and go when another person is named.
 PERSON_KEYS = (
-    "relation", "categories", "not_categories", "ordinary", "age", "birth_year", "birth_date", "birth_month_only",
+    "relation", "categories", "not_categories", "unsure_categories", "ordinary", "age", "birth_year", "birth_date", "birth_month_only",
     "migrant", "newborn", "student", "hukou_elsewhere", "residence_permit", "employee_insured",
     "newly_recognised", "recognised_on", "paid_on", "month", "died_on", "died_until", "refund_reason", "newborn_late",
     "uninsured_years", "paid_back_years", "continuous_years", "no_claims",

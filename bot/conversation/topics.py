@@ -162,6 +162,16 @@ def _household_total(facts: dict[str, Any], ans: Any, who: str) -> str | None:
             "家里人身份或年龄不同的，各按各的标准交。")
 
 
+def _unsure_line(ctx: Ctx) -> str | None:
+    """"三级残疾": the document subsidises 重度残疾人 and does not say which grades that is."""
+    names = [render.category_name(ctx.pack, c) for c in ctx.facts.get("unsure_categories") or ()
+             if ctx.pack.category(c) is not None]
+    if not names:
+        return None
+    return (f"三、四级残疾算不算文件里的“{'、'.join(names)}”，文件没有写；不算的话按普通居民交。"
+            + render.contact_line(ctx.pack))
+
+
 def _amount_table(ctx: Ctx, day: dt.date, note: str | None) -> Answered:
     """Nobody in particular: the ordinary resident's amount, then every subsidised group in short lines."""
     table = engine.amount_table(ctx.pack, day)
@@ -173,7 +183,7 @@ def _amount_table(ctx: Ctx, day: dt.date, note: str | None) -> Answered:
         verdict = render.amount_check(Decimal(str(stated)), [ordinary], table=others, past_year=ctx.past_year())
     text = render.amount_table(table, ordinary, ctx.pack, note, lead="是哪一类人？点一下看具体金额：",
                                financing_first=bool(ctx.facts.get("financing")), verdict=verdict,
-                               extra=_household_total(ctx.facts, ordinary, ORDINARY_LABEL))
+                               extra=_unsure_line(ctx) or _household_total(ctx.facts, ordinary, ORDINARY_LABEL))
     return Answered([Reply(text, _rows(narrow_choices(ctx.pack) + follow_ups("deadline", "how_to_pay"), 3))])
 
 

@@ -150,6 +150,8 @@ def _facts(slots: Any, text: str) -> dict[str, Any]:
             facts["also"] = True  # "他也是低保": another category of the same person, added
     if slots.get("not_categories"):
         facts["not_categories"] = list(slots.get("not_categories"))
+    if slots.get("unsure_categories"):
+        facts["unsure_categories"] = list(slots.get("unsure_categories"))
     born = slots.get("birth_date")
     if born:
         facts["birth_date"] = _iso(born)

@@ -41,11 +41,17 @@ _QUESTION_BEFORE = re.compile(r"(?:是不是|有没有|算不算|属不属于|�
 _DENIED_AFTER = re.compile(r"^(?:户|人员|对象|证)?(?:没批|没评上|没办下来|没下来|被取消|取消了|被撤|退出了|没有了)")
 
 
+# A disability graded 三级/四级 beside the word: the packs subsidise 重度残疾人 and none says which grades
+# that is, so such a mention is not read as the category (the dialogue says so instead of a figure).
+_MILD_GRADE = re.compile(r"[三四34]\s*级")
+
+
 @dataclass(frozen=True)
 class CategoryReading:
     categories: tuple[str, ...]  # said and not denied, in order of mention
     denied: tuple[str, ...]  # denied and never said plainly
     corrections: tuple[tuple[str, str], ...]  # (as written, as read): (地保户, 低保户)
+    unsure: tuple[str, ...] = ()  # said, but in a form the documents do not settle (三级残疾)
 
 
 @functools.cache
@@ -109,9 +115,15 @@ def read(text: str) -> CategoryReading:
     """Categories said, categories denied, and the near spellings read."""
     said: list[str] = []
     denied: list[str] = []
+    unsure: list[str] = []
     corrections: list[tuple[str, str]] = []
     for start, end, code, read_as in _mentions(text):
         before = text[max(0, start - 5) : start]
+        if code == "disabled" and "重度" not in text[start:end] and (
+                _MILD_GRADE.search(text[max(0, start - 4) : start]) or _MILD_GRADE.search(text[end : end + 5])):
+            if code not in unsure:
+                unsure.append(code)
+            continue
         is_denied = not _QUESTION_BEFORE.search(before) and (
             bool(_DENIED_BEFORE.search(before)) or bool(_DENIED_AFTER.match(text[end : end + 6]))
         )
@@ -120,4 +132,5 @@ def read(text: str) -> CategoryReading:
             target.append(code)
         if read_as and (text[start:end], read_as) not in corrections:
             corrections.append((text[start:end], read_as))
-    return CategoryReading(tuple(said), tuple(c for c in denied if c not in said), tuple(corrections))
+    return CategoryReading(tuple(said), tuple(c for c in denied if c not in said), tuple(corrections),
+                           tuple(c for c in unsure if c not in said))

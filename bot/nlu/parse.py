@@ -30,6 +30,7 @@ class Slots:
     village: str | None = None  # task-table name, e.g. 桃东村
     categories: tuple[str, ...] = ()  # canonical codes from bot/policy/vocabulary.yaml, said and not denied
     not_categories: tuple[str, ...] = ()  # denied: 不是低保, 没有残疾证, 非低保
+    unsure_categories: tuple[str, ...] = ()  # said in a form no document settles: 三级残疾
     relation: str | None = None  # whose insurance: self | mother | father | parents | spouse | child | ...
     age: int | None = None  # stated in years (never derived from a birth year: the dialogue picks the day)
     birth_year: int | None = None  # 俺是58年的, 1958年出生; also the year of a full birth_date
@@ -130,6 +131,7 @@ def _parse(text: str, default_locality: str | None) -> Parsed:
         village=place.village if place else None,
         categories=kinds.categories,
         not_categories=kinds.denied,
+        unsure_categories=kinds.unsure,
         relation=relation,
         age=age,
         birth_year=birth_year,

@@ -152,3 +152,20 @@ def test_babies_by_age_in_days_or_months(text: str) -> None:
 )
 def test_places_asked_together(text: str, others: tuple[str, ...]) -> None:
     assert parse(text).slots.other_localities == others
+
+
+@pytest.mark.parametrize(
+    ("text", "said", "unsure"),
+    [
+        ("俺是三级残疾 交多少", (), ("disabled",)),
+        ("残疾证四级的 交钱不", (), ("disabled",)),
+        ("肢体残疾3级", (), ("disabled",)),
+        ("俺是二级残疾 交多少", ("disabled",), ()),
+        ("重度残疾人交多少", ("disabled",), ()),
+        ("残疾人交多少", ("disabled",), ()),
+    ],
+)
+def test_disability_grade_the_documents_do_not_settle(text: str, said: tuple[str, ...], unsure: tuple[str, ...]) -> None:
+    slots = parse(text).slots
+    assert slots.categories == said
+    assert slots.unsure_categories == unsure
