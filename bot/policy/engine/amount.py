@@ -110,6 +110,10 @@ def _candidates(
                             standard,
                         )
                     )
+    elif not found and (person.age_on(on) or 0) >= 60:
+        # "60岁以上老人有补贴吗" where the document has no age rule: say so, not just the figure.
+        trace.append("no age rules in this document")
+        notes.append("文件里没有按年龄减免的规定，老人按普通居民标准交。")
     return found, not_listed, notes
 
 
