@@ -396,7 +396,8 @@ def pay_first(ctx: Ctx) -> Answered:
 
 
 _PAYOUT_WORDS = (("inpatient", ("住院", "手术")), ("outpatient", ("门诊", "看病", "拿药", "买药", "慢性病", "慢病")),
-                 ("critical_illness", ("大病",)), ("remote_care", ("异地", "外地看病", "外地住院")))
+                 ("critical_illness", ("大病",)), ("remote_care", ("异地", "外地看病", "外地住院")),
+                 ("services", ("医保卡", "社保卡", "药店", "电子医保", "医保码", "个人账户", "定点")))
 
 
 def payout_topic(text: str) -> str:

@@ -23,6 +23,7 @@ BENEFIT_TOPICS = {
     "outpatient": "门诊报销",
     "critical_illness": "大病保险",
     "remote_care": "异地就医",
+    "services": "医保卡、药店买药这些看病时用医保的办法",
 }
 TOPICS = {**BENEFIT_TOPICS, "newborn": "新生儿参保"}
 
@@ -56,7 +57,7 @@ def not_in_document(loc: Loc, topic: str, on: dt.date | None = None, town: str |
     else:
         parts = [
             f"{pack.locality.name_zh}的这份文件只规定参保缴费（交多少、什么时候交），没有规定{TOPICS[topic]}，",
-            "所以这里不能告诉您能报销多少。",
+            "所以这里答不了。" if topic == "services" else "所以这里不能告诉您能报销多少。",
         ]
         citations = []
         trace.append("benefit topic: not in a contribution document")
