@@ -242,7 +242,11 @@ def _on_turn(run: _Run, turn: Turn) -> None:
         elif intent in topics.TOPICS:
             asks = [intent]
         elif intent == "set_place" or (place_changed and intent != "unknown"):
-            _confirm_place(run)
+            if turn.asks_something:
+                # A place and a question we could not map: never just "记住了" (the question would vanish).
+                run.say(menus.can_answer(state.locality))
+            else:
+                _confirm_place(run)
             return
         elif intent == "greeting":
             if state.locality:

@@ -39,6 +39,10 @@ _ALSO = re.compile(r"也是|也吃|也算|也评上|还是个|又是|同时是|�
 # message that names nobody.
 _MISSED = re.compile(r"^(?:那|要是|如果|万一|可)?(?:已经)?(?:过了|过期了|晚了|没赶上|赶不上|没来得及|来不及了?|错过了?)"
                      r"(?:时间|日子|期限|截止(?:日期|时间)?)?(?:了)?(?:咋办|怎么办|咋整|怎么弄|咋弄|呢|还能交吗|还能交不)$")
+# Question words: a message with none of them that names a place only sets the place ("俺是滕州龙泉街道的"),
+# whatever the classifier guesses; one with them is never answered with a bare "记住了".
+_QUESTION_WORDS = re.compile(r"[吗嘛么呢？?]|咋|怎么|什么|啥|多少|哪|几|能不能|可不可以|是不是|行不行|中不中"
+                             r"|(?<!要)不\s*$|[了过]没(?:有)?\s*$")  # "能直接报不", "交了没"
 # How many people the household has, asked about as a whole: "俺家5口人 一共交多少", "一家五口".
 _HOUSEHOLD = re.compile(r"(?:一家|全家|俺家|我家|咱家|家里|家|一户)(?:人)?(?:一共|总共|共|有)?\s*"
                         r"(\d{1,2}|[一二两三四五六七八九十]{1,2})\s*(?:口人|口|个人)"
@@ -130,6 +134,7 @@ class Turn:
     # Several people asked about in one message ("低保户交多少 五保户呢", "俺爹七十六 俺娘六十四 分别交多少"):
     # the facts of each, in order.
     alternatives: tuple[dict[str, Any], ...] = ()
+    asks_something: bool = False  # question words in the message, mapped to a question or not
     # Further places asked about alongside `locality` ("五河和滕州 哪个交得多"): answered each in turn.
     other_localities: tuple[str, ...] = ()
 
@@ -315,6 +320,9 @@ def _read(text: str, today: dt.date) -> Turn:
     intent = resolve(norm, parsed.intent, has_id=bool(slots.get("id_number")))
     found = asks(norm, intent)
     questions = tuple(a.intent for a in found if a.intent in QUESTIONS)
+    asking = bool(_QUESTION_WORDS.search(norm))
+    if parsed.intent == "set_place" and not asking:
+        intent, questions = "set_place", ()  # a place and nothing asked: the classifier has no say
     missed = bool(_MISSED.search(norm.replace(" ", ""))) and not slots.get("relation")
     if missed:
         intent, questions = "deadline", ("deadline",)
@@ -353,6 +361,7 @@ def _read(text: str, today: dt.date) -> Turn:
         corrections=tuple(slots.get("corrections") or ()),
         alternatives=_alternatives(norm) if _SEVERAL.search(norm) or len(facts.get("categories") or ()) > 1 else (),
         other_localities=tuple(slots.get("other_localities") or ()) if locality else (),
+        asks_something=asking,
     )
 
 
