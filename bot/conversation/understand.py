@@ -39,8 +39,7 @@ _ALSO = re.compile(r"也是|也吃|也算|也评上|还是个|又是|同时是|�
 # message that names nobody.
 _MISSED = re.compile(r"^(?:那|要是|如果|万一|可)?(?:已经)?(?:过了|过期了|晚了|没赶上|赶不上|没来得及|来不及了?|错过了?)"
                      r"(?:时间|日子|期限|截止(?:日期|时间)?)?(?:了)?(?:咋办|怎么办|咋整|怎么弄|咋弄|呢|还能交吗|还能交不)$")
-# Question words: a message with none of them that names a place only sets the place ("俺是滕州龙泉街道的"),
-# whatever the classifier guesses; one with them is never answered with a bare "记住了".
+# Question words: a message that names a place and has one of them is never answered with a bare "记住了".
 _QUESTION_WORDS = re.compile(r"[吗嘛么呢？?]|咋|怎么|什么|啥|多少|哪|几|能不能|可不可以|是不是|行不行|中不中"
                              r"|(?<!要)不\s*$|[了过]没(?:有)?\s*$")  # "能直接报不", "交了没"
 # How many people the household has, asked about as a whole: "俺家5口人 一共交多少", "一家五口".
@@ -321,8 +320,6 @@ def _read(text: str, today: dt.date) -> Turn:
     found = asks(norm, intent)
     questions = tuple(a.intent for a in found if a.intent in QUESTIONS)
     asking = bool(_QUESTION_WORDS.search(norm))
-    if parsed.intent == "set_place" and not asking:
-        intent, questions = "set_place", ()  # a place and nothing asked: the classifier has no say
     missed = bool(_MISSED.search(norm.replace(" ", ""))) and not slots.get("relation")
     if missed:
         intent, questions = "deadline", ("deadline",)
