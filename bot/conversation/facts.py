@@ -91,9 +91,14 @@ def ages(facts: dict[str, Any], on: dt.date) -> list[int | None]:
     return [None]
 
 
+def said_categories(facts: dict[str, Any]) -> list[str]:
+    """The categories the person was said to have, less the ones denied."""
+    return [c for c in facts.get("categories") or () if c not in (facts.get("not_categories") or ())]
+
+
 def person(facts: dict[str, Any], *, age: int | None = None) -> Person:
     """The engine's Person for these facts (with `age` chosen by the caller from `ages`)."""
-    categories = [c for c in facts.get("categories") or () if c not in (facts.get("not_categories") or ())]
+    categories = said_categories(facts)
     newborn = bool(facts.get("newborn"))
     birth = _date(facts.get("birth_date"))
     special = facts.get("special_late_reason") or ("new_aid" if facts.get("newly_recognised") and categories else None)

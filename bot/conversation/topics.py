@@ -24,7 +24,7 @@ from bot.conversation.choices import (
     topic_value,
     town_value,
 )
-from bot.conversation.facts import ages, died_on, knows_who, paid_on, person
+from bot.conversation.facts import ages, died_on, knows_who, paid_on, person, said_categories
 from bot.conversation.model import Choice, Reply
 from bot.conversation.state import OpenQuestion, Place
 from bot.policy import engine
@@ -95,8 +95,7 @@ RELATION_ZH = {"mother": "母亲", "father": "父亲", "parents": "父母", "spo
 
 def _who(pack: Any, facts: dict[str, Any], age: int | None) -> str | None:
     parts = [RELATION_ZH[facts["relation"]]] if facts.get("relation") in RELATION_ZH else []
-    parts += [render.category_name(pack, c) for c in facts.get("categories") or ()
-              if c not in (facts.get("not_categories") or ())]
+    parts += [render.category_name(pack, c) for c in said_categories(facts)]
     if age is not None:
         parts.append(f"{age}岁")
     if facts.get("newborn"):
@@ -138,8 +137,7 @@ def amount(ctx: Ctx) -> Answered:
         total = None
         if age is None and not facts.get("newborn"):
             # A household's total only where its members share the answer (低保 is a household's).
-            kinds = [render.category_name(ctx.pack, c) for c in facts.get("categories") or ()
-                     if c not in (facts.get("not_categories") or ())]
+            kinds = [render.category_name(ctx.pack, c) for c in said_categories(facts)]
             total = _household_total(facts, ans, "、".join(kinds) or ORDINARY_LABEL)
         text = render.amount(ans, ctx.pack, _who(ctx.pack, facts, age), note, verdict, extra=total)
         if age is None and not facts.get("newborn") and render.age_bands(ctx.pack) and ans.ok and ans.personal:

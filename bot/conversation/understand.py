@@ -18,6 +18,7 @@ from bot.conversation.facts import ON_TIME
 from bot.nlu import categories as category_words
 from bot.nlu import parse
 from bot.nlu.intents import QUESTIONS, asks, clauses, resolve
+from bot.nlu.numbers import count
 
 # A message that leans on the previous answer: "那低保户呢", "要是过了90天呢", "我妈呢", "换成滕州".
 _FOLLOW_UP = re.compile(r"^(?:那|那么|那要是|要是|如果|假如|换成|换了|还有|那如果|那我|那俺)|呢(?:\s|$)"
@@ -256,8 +257,6 @@ def _from_elsewhere(text: str, locality: str) -> bool:
 
 
 def _household_size(text: str) -> int | None:
-    from bot.nlu.numbers import count
-
     m = _HOUSEHOLD.search(text)
     size = count(m.group(1) or m.group(2)) if m else None
     return size if size is not None and 2 <= size <= 20 else None

@@ -382,8 +382,9 @@ def resolve(text: str, rule_intent: str, *, has_id: bool = False, model: Any = N
 
     chosen = model or classifier.model()
     guess = chosen.predict(text)
-    explicit = rule_intent not in _NOT_A_QUESTION and _span_of(rule_intent, matching_form(text)) is not None
-    if rule_intent == "amount" and re.search(SUBSIDY_STILL, matching_form(text)):
+    form = matching_form(text)
+    explicit = rule_intent not in _NOT_A_QUESTION and _span_of(rule_intent, form) is not None
+    if rule_intent == "amount" and re.search(SUBSIDY_STILL, form):
         return rule_intent  # the words name the subsidy: not the benefit period the classifier hears in 享受
     if explicit and (guess.intent == rule_intent or guess.margin <= OVERRULE_MARGIN
                      or rule_intent not in chosen.labels):
