@@ -95,26 +95,15 @@ def database(kind: str, tmp: Path) -> Iterator[str | None]:
         _fill(url)
         yield url
         return
-    from sqlalchemy.engine import make_url
-
     from bot.registry import db
 
     base = os.environ.get("DATABASE_URL_PG")
     if not base:
         yield None
         return
-    name = f"yibao_bench_{uuid.uuid4().hex[:8]}"
-    admin = db.get_engine(base).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    with db.scratch_database(base, "yibao_bench") as url:
         _fill(url)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def bot_env(db_url: str, api_base: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -340,3 +341,19 @@ def insert_for(bind: Any) -> Any:
     if name == "sqlite":
         return sqlite.insert
     raise RuntimeError(f"unsupported database dialect {name!r}")
+
+
+@contextmanager
+def scratch_database(base_url: str, prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on `base_url`'s server for a test or a benchmark; yields its URL
+    and drops it afterwards (with any connections still open to it)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = get_engine(base_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

@@ -4,7 +4,6 @@ pointing at them, and a pinned clock inside 五河's collection period."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Engine
 
 from bot import clock
 from bot.fakeapi import FakeBotAPI
@@ -35,16 +34,8 @@ def database(kind: str, tmp_path: Path) -> Iterator[str]:
     base = os.environ.get("DATABASE_URL_PG")
     if not base:
         pytest.skip("DATABASE_URL_PG not set: PostgreSQL tests need a server (scripts/test.sh starts one)")
-    name = f"yibao_channels_{uuid.uuid4().hex[:10]}"
-    admin = db.get_engine(base).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with db.scratch_database(base, "yibao_channels") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

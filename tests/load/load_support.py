@@ -12,7 +12,6 @@ import datetime as dt
 import os
 import subprocess
 import sys
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.engine import make_url
 
 from bot.fakeapi import FakeBotAPI
 
@@ -212,16 +210,8 @@ def fresh_pg_database() -> Iterator[str | None]:
     if not base:
         yield None
         return
-    name = f"yibao_load_{uuid.uuid4().hex[:10]}"
-    admin = db.get_engine(base).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with db.scratch_database(base, "yibao_load") as url:
+        yield url
 
 
 def problems_in(text: str) -> list[str]:

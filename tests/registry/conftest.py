@@ -6,14 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, inspect, text
-from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from bot import clock
@@ -42,20 +40,11 @@ def fresh_pg_database() -> Iterator[str]:
     base = os.environ.get("DATABASE_URL_PG")
     if not base:
         pytest.skip("DATABASE_URL_PG not set: PostgreSQL tests need a server (scripts/test.sh starts one)")
-    name = f"yibao_test_{uuid.uuid4().hex[:10]}"
-    admin = db.get_engine(base).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    engine = db.get_engine(url)
-    db.ensure_schema(engine)
-    engine.dispose()
-    try:
+    with db.scratch_database(base, "yibao_test") as url:
+        engine = db.get_engine(url)
+        db.ensure_schema(engine)
+        engine.dispose()
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")
