@@ -80,6 +80,15 @@ def _person_columns(rows: list[PersonRow], household_ids: dict[str, int]) -> lis
     return cols
 
 
+def _payment_params(rows: list[tuple[int, int, dt.date, Decimal, str, str]]) -> Iterable[tuple[Any, ...]]:
+    """SQLite parameters of payment rows, in person order (so the dedupe index, which starts with
+    the person, grows at its end rather than at a random page), converted column by column in C."""
+    if not rows:
+        return ()
+    pids, years, dates, amounts, channels, sources = zip(*sorted(rows, key=itemgetter(0)), strict=True)
+    return zip(pids, years, map(dt.date.isoformat, dates), map(float, amounts), channels, sources, strict=True)
+
+
 def _as_date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
@@ -286,11 +295,7 @@ class SQLiteStore(Store):
         self.cur.executemany(
             "INSERT INTO payment (person_id, coverage_year, paid_on, amount, channel, source_file) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            # In key order, so the dedupe index grows at its end rather than at a random page.
-            sorted(
-                (pid, year, on.isoformat(), float(amount), channel, src)
-                for pid, year, on, amount, channel, src in rows
-            ),
+            _payment_params(rows),
         )
         return self.db.total_changes - before
 
