@@ -155,7 +155,7 @@ def pg_recreate(base: str, name: str) -> None:
 def psql_copy(libpq: str, csv_path: Path, unique: bool = False, keyed: bool = False) -> float:
     """psql `\\copy` of the file into a bare table of text columns (optionally with a unique index;
     `keyed`: also our tables' serial primary key, i.e. the keys of person or payment)."""
-    psql = shutil.which("psql") or "/usr/bin/psql"
+    psql = shutil.which("psql") or "psql"
     names = [f"c{i}" for i in range(_width(csv_path))]
     cols = ", ".join(f"{n} text" for n in names)
     if unique or keyed:
@@ -242,6 +242,12 @@ def main() -> None:
     from bot.policy import get_pack
 
     console = Console()
+    missing = [tool for tool, backend in (("sqlite3", "sqlite"), ("psql", "postgresql"))
+               if backend in args.backends and shutil.which(tool) is None]
+    if missing:
+        # The baselines are the databases' own loaders; without them there is nothing to compare with.
+        sys.exit(f"bench.registry_import needs {' and '.join(missing)} on PATH for its baselines: "
+                 "apt-get install sqlite3 postgresql-client (scripts/services.sh installs them as root).")
     pack = get_pack(args.locality)
     year = pack.coverage_year
     backends = set(args.backends.split(","))

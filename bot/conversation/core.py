@@ -52,7 +52,6 @@ class _Run:
     replies: list[Reply] = field(default_factory=list)
     delete_incoming: bool = False
     events: list[str] = field(default_factory=list)
-    place_note: str | None = None  # said before the first answer: a place read through a near spelling
     turn_facts: dict[str, Any] = field(default_factory=dict)  # facts about this message only (TURN_KEYS)
 
     def say(self, *replies: Reply) -> None:
@@ -208,8 +207,6 @@ def _on_turn(run: _Run, turn: Turn) -> None:
     place_changed = False
     if turn.locality and places.pack_for(turn.locality):
         place_changed = _set_place(run, turn.locality, turn.town, turn.village)
-        if not turn.place_exact and turn.place_matched:
-            run.place_note = f"（“{turn.place_matched}”按“{_place_label(state.place)}”理解，不对请告诉我。）"
     elif turn.unknown_place and not turn.locality:
         state.open = OpenQuestion("place", turn.asks[0], list(turn.asks[1:])) if turn.asks else None
         run.say(menus.unknown_place(turn.unknown_place))
@@ -345,10 +342,7 @@ def _short(text: str) -> bool:
 def _confirm_place(run: _Run) -> None:
     state = run.state
     assert state.place is not None
-    lead = f"好的，记住了：您在{_place_label(state.place)}。"
-    if run.place_note:
-        lead += "\n" + run.place_note
-    run.say(menus.menu(state.locality, lead))
+    run.say(menus.menu(state.locality, f"好的，记住了：您在{_place_label(state.place)}。"))
 
 
 def _answer(run: _Run, asks: list[str]) -> None:
@@ -362,7 +356,7 @@ def _answer(run: _Run, asks: list[str]) -> None:
     state.open = None
     state.topics = []
     today = clock.today()
-    for i, topic in enumerate(dict.fromkeys(asks)):
+    for topic in dict.fromkeys(asks):
         answer = topics.TOPICS.get(topic)
         if answer is None:
             continue
@@ -371,8 +365,6 @@ def _answer(run: _Run, asks: list[str]) -> None:
                    for r in got.replies]
         # Two questions one answer covers (新生儿 and 何时享受 for a baby): say it once.
         replies = [r for r in replies if all(r.text != e.text for e in run.replies)]
-        if i == 0 and run.place_note and replies:
-            replies[0] = Reply(f"{run.place_note}\n{replies[0].text}", replies[0].choices)
         run.say(*replies)
         state.topics.append(topic)
         if got.open is not None:

@@ -124,8 +124,6 @@ class Turn:
     locality: str | None = None
     town: str | None = None
     village: str | None = None
-    place_exact: bool = True
-    place_matched: str | None = None
     unknown_place: str | None = None
     follow_up: bool = False
     id_number: str | None = None
@@ -348,8 +346,6 @@ def _read(text: str, today: dt.date) -> Turn:
         locality=locality,
         town=slots.get("town"),
         village=slots.get("village"),
-        place_exact=bool(slots.get("place_exact")),
-        place_matched=slots.get("place_matched"),
         unknown_place=unknown,
         follow_up=follow_up and not explicit,
         id_number=slots.get("id_number"),
