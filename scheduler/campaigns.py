@@ -37,6 +37,7 @@ from sqlmodel import Session, select
 from bot import clock
 from bot.policy import engine, get_pack
 from bot.policy.engine import Person as PolicyPerson
+from bot.registry.chats import stop_hint
 from bot.registry.db import insert_for
 from scheduler import outbox
 from scheduler.channels import recipients as channel_recipients
@@ -292,9 +293,12 @@ def _names(members: list[Member]) -> str:
     return "、".join(_masked_name(m.name) for m in members[:5]) + ("等" if len(members) > 5 else "")
 
 
-def render(pack: Any, kind: str, deadline: date, today: date, households: list[HouseholdDue]) -> str:
+def render(
+    pack: Any, kind: str, deadline: date, today: date, households: list[HouseholdDue], channel: str | None = None
+) -> str:
     """The reminder text for one chat: per household who is unpaid and what they owe, the wave's
-    deadline, then any member with another deadline (a migrant worker's extension) and theirs."""
+    deadline, then any member with another deadline (a migrant worker's extension) and theirs, and
+    how to stop reminders on the chat's channel."""
     lines = [f"【{pack.locality.name_zh}医保缴费提醒】"]
     what = {MIGRANT: "外出务工返乡人员延期缴费", NEWBORN: "新生儿参保缴费"}.get(kind, "城乡居民医保缴费")
     later: list[str] = []
@@ -318,7 +322,7 @@ def render(pack: Any, kind: str, deadline: date, today: date, households: list[H
     lines.append(f"缴费截止：{_zh_date(deadline)}（{_days_left(deadline, today)}）。")
     lines += later
     lines.append(f"缴费方式：{how_to_pay(pack, today)}")
-    lines.append("已缴费请忽略本消息；发送 /unsubscribe 可退订提醒。")
+    lines.append(f"已缴费请忽略本消息；{stop_hint(channel)}可退订提醒。")
     return "\n".join(lines)
 
 
@@ -363,7 +367,7 @@ def build(session: Session, campaign: Campaign, today: date | None = None) -> Bu
     when = _send_moment(campaign.send_on)
     for chat, items in per_chat.items():
         households = [d for _, d in items]
-        text = render(pack, campaign.kind, campaign.deadline, today, households)
+        text = render(pack, campaign.kind, campaign.deadline, today, households, chat.channel)
         result.queued += outbox.enqueue(
             session, key=f"campaign:{campaign.id}:chat:{chat.key}", chat=chat, text=text,
             params=_params(chat, pack, campaign.kind, campaign.deadline, today, households),
@@ -424,7 +428,7 @@ def build_newborn(session: Session, locality_id: str, today: date | None = None)
             for link_id, chat in subs.get(hh_id, []):
                 result.queued += outbox.enqueue(
                     session, key=f"newborn:{mem.person_id}:{label}:chat:{chat.key}", chat=chat,
-                    text=render(pack, NEWBORN, dl, today, [due_]), campaign_id=campaign.id,
+                    text=render(pack, NEWBORN, dl, today, [due_], chat.channel), campaign_id=campaign.id,
                     params=_params(chat, pack, NEWBORN, dl, today, [due_]),
                     not_before=_send_moment(today), chat_link_id=link_id, household_id=hh_id,
                     coverage_year=pack.coverage_year)
@@ -486,7 +490,7 @@ def recheck(session: Session, rows: list[Any]) -> dict[int, str]:
         if hh is None:
             skip[r.id] = "nobody left who is due by this deadline"
             continue
-        r.text = render(pack, campaign.kind, campaign.deadline, today, [hh])
+        r.text = render(pack, campaign.kind, campaign.deadline, today, [hh], getattr(r, "channel", None))
         if getattr(r, "params", None) is not None:  # a templated channel's row (scheduler.channels)
             r.params = reminder_params(pack, campaign.kind, campaign.deadline, today, [hh])
     return skip

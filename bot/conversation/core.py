@@ -33,7 +33,7 @@ from bot.conversation.facts import CHOSEN, ON_TIME, merge
 from bot.conversation.model import Incoming, Outcome, Reply
 from bot.conversation.state import TURN_KEYS, DialogueState, OpenQuestion, Place
 from bot.conversation.understand import Turn, read
-from bot.registry.chats import Chat
+from bot.registry.chats import Chat, stop_hint
 
 log = logging.getLogger(__name__)
 
@@ -555,11 +555,11 @@ def _subscribe(run: _Run, target: str) -> None:
                                   household_id=last.get("household_id") if household else None,
                                   engine=run.deps.engine)
     if not new:
-        run.say(Reply("已经订阅过了，截止前会提醒您。发 /unsubscribe 可取消。"))
+        run.say(Reply(f"已经订阅过了，截止前会提醒您。{stop_hint(run.incoming.channel)}可取消。"))
         return
     run.events.append(f"subscribed:{target}")
     who = "全家" if household else f"{last['masked']} {last['name']}"
-    run.say(Reply(f"好的，已为{who}订阅缴费提醒，截止前会提醒未缴费的人。\n不想收了发 /unsubscribe 或 /stop。"))
+    run.say(Reply(f"好的，已为{who}订阅缴费提醒，截止前会提醒未缴费的人。\n不想收了{stop_hint(run.incoming.channel)}即可。"))
 
 
 def _unsubscribe(run: _Run) -> None:

@@ -24,6 +24,7 @@ from bot.conversation.places import pack_for
 from bot.conversation.state import DialogueState, OpenQuestion
 from bot.conversation.topics import policy_day
 from bot.registry import ids
+from bot.registry.chats import stop_hint
 
 log = logging.getLogger(__name__)
 
@@ -146,18 +147,19 @@ def look_up(state: DialogueState, number: str, name: str, deps: Deps) -> Looked:
         return Looked(replies, result, number)  # nothing left to remind this person of
     state.last_lookup = {"person_id": result.person_id, "household_id": result.household_id,
                          "masked": result.masked_id, "name": result.name}
-    replies.append(offer_reply(state.last_lookup, person=not result.enrolled))
+    replies.append(offer_reply(state.last_lookup, person=not result.enrolled,
+                               channel=deps.chat.channel if deps.chat is not None else None))
     return Looked(replies, result, number)
 
 
-def offer_reply(last: dict[str, Any], *, person: bool = True) -> Reply:
+def offer_reply(last: dict[str, Any], *, person: bool = True, channel: str | None = None) -> Reply:
     choices = []
     if person:
         choices.append(Choice("提醒此人缴费", subscribe_value("person")))
     if last.get("household_id") is not None:
         choices.append(Choice("提醒全家缴费", subscribe_value("household")))
     choices.append(Choice("不用了", subscribe_value("no")))
-    return Reply("需要我在缴费截止前提醒吗？（随时发 /unsubscribe 可取消）", tuple((c,) for c in choices))
+    return Reply(f"需要我在缴费截止前提醒吗？（随时{stop_hint(channel)}可取消）", tuple((c,) for c in choices))
 
 
 def not_found_text(result: Any, number: str) -> str:

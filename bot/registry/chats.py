@@ -18,6 +18,18 @@ TELEGRAM, WECHAT, SMS = "telegram", "wechat", "sms"
 CHANNELS = (TELEGRAM, WECHAT, SMS)
 MAX_ADDRESS = 64
 
+# How a resident stops reminders on each channel, as our texts tell them: Telegram has the command;
+# on WeChat "退订" is read as the unsubscribe intent (the menu's 取消提醒 sends the command for them);
+# an SMS is answered with TD (sms.replies), as the carriers have it.
+# (The command keeps a space before the Chinese that follows it, as commands are written.)
+_STOP = {TELEGRAM: "发 /unsubscribe ", WECHAT: "回复“退订”", SMS: "回复TD"}
+
+
+def stop_hint(channel: str | None) -> str:
+    """The words that tell a resident how to stop reminders on their channel ("回复“退订”"), to be
+    followed by "可取消" or the like."""
+    return _STOP.get(channel or TELEGRAM, _STOP[TELEGRAM])
+
 
 @dataclass(frozen=True)
 class Chat:

@@ -71,6 +71,10 @@ async def test_each_household_reminded_once_across_channels(engine, fakes) -> No
     assert kinds == {"o-recent": "custom", "o-old": "template", "o-switched": "template"}
     recent = next(i for i in wx.sent if i.openid == "o-recent" and i.kind == "custom")
     assert "五河县医保缴费提醒" in (recent.text or "") and "尚未缴纳" in (recent.text or "")
+    # Each channel's text says how to stop on that channel: WeChat has no /commands for residents.
+    assert "回复“退订”可退订提醒" in (recent.text or "") and "/unsubscribe" not in (recent.text or "")
+    telegram = [c.params.get("text", "") for c in fakes["telegram"].sent if c.ok and c.method == "sendMessage"]
+    assert telegram and all("发 /unsubscribe 可退订提醒" in t for t in telegram)
     template = next(i for i in wx.sent if i.openid == "o-old")
     assert template.data["template_id"] == "TPL-reminder-1"
     assert template.data["first"] == "五河县医保缴费提醒" and template.data["keyword3"].startswith("2023年12月31日")
