@@ -7,6 +7,9 @@ Monday, 上个月 → the 1st, 去年腊月 → the first day of that lunar mont
 Festival), except 年底, which is the year's last day. Such a reading is flagged `relative` so the
 dialogue can confirm it.
 
+A date said as a limit passed (过了12月31号再交, 12月31号以后) stands for the day after it; a date
+the coverage stopped (上个月刚断的) is no event here and no day asked about.
+
 A date without a year is the nearest such date to today, except for a birth or a death, which is
 the latest one not after today: on 20 November, 12月20号去世 is last December. A payment keeps the
 nearest date when that is within two months, because residents say 交的 of a payment they are
@@ -73,12 +76,18 @@ _DEATH_AFTER = re.compile(r"^.{0,4}?(?:去世|过世|死|走的|走了|没了|�
 _DEATH_BEFORE = re.compile(r"(?:去世|过世|死|走|逝世|离世)(?:的|了)?(?:(?:时间|日子|那天|日期)(?:是|在)?|是|于|在)\s?$")
 _PAID_AFTER = re.compile(r"^.{0,6}?(?:补交|补缴|交|缴|付|买)(?:的(?!话)|了|过|上了|完了|好了)")
 _PAID_BEFORE = re.compile(r"(?:交|缴)(?:的|费|钱|了)?(?:时间|日期|那天|时候)?(?:是|在|于)\s?$")
+# When a payment stopped (上个月刚断的, 去年6月停保的): not the day paid nor a day asked about.
+_BREAK_AFTER = re.compile(r"^.{0,3}?(?:断的|断了|断缴|断保|断交|停保|停缴|停交|停了|不交了|没交了)")
+# "After the date" (过了12月31号再交, 12月31号以后交): the day after it is meant.
+_AFTER_BEFORE = re.compile(r"(?:过了|超过了?|错过了?)\s?$")
+_AFTER_AFTER = re.compile(r"^\s?(?:以后|之后|过后)")
 
 
 def _event(text: str, start: int, end: int) -> str | None:
     after, before = text[end : end + 12], text[max(0, start - 8) : start]
     # What follows a date says most (10月8号交的); what comes before only when nothing follows.
-    for event, pattern in (("birth", _BIRTH_AFTER), ("death", _DEATH_AFTER), ("paid", _PAID_AFTER)):
+    for event, pattern in (("birth", _BIRTH_AFTER), ("death", _DEATH_AFTER), ("break", _BREAK_AFTER),
+                           ("paid", _PAID_AFTER)):
         if pattern.match(after):
             return event
     for event, pattern in (("death", _DEATH_BEFORE), ("paid", _PAID_BEFORE)):
@@ -287,7 +296,12 @@ def read(text: str) -> Reading:
     relative = False
     for mention in mentions:
         event = _event(text, mention.start, mention.end)
+        if event == "break":
+            continue
         date = mention.pick(event in ("birth", "death"))
+        if date is not None and (_AFTER_BEFORE.search(text[max(0, mention.start - 4) : mention.start])
+                                 or _AFTER_AFTER.match(text[mention.end : mention.end + 4])):
+            date += dt.timedelta(days=1)
         if event == "paid" and date is not None and date > today + _PLANNED:
             date = mention.pick(True) or date  # months ahead: a payment made, not planned
         if date is None:

@@ -245,7 +245,20 @@ class NewbornRule(Cited):
     after: Cited | None = None  # wuhe: later but within one year -> from the day after payment
 
 
-class LateRule(Cited):
+class WaitingRule(Cited):
+    """A waiting period before benefits start; `uncovered_in_waiting`: the clause also says that
+    medical costs during the wait are not reimbursed (it must then say 不予报销)."""
+
+    uncovered_in_waiting: bool = False
+
+    @model_validator(mode="after")
+    def _uncovered_is_quoted(self) -> WaitingRule:
+        if self.uncovered_in_waiting and "不予报销" not in self.quote:
+            raise ValueError("uncovered_in_waiting needs a quote that says 不予报销")
+        return self
+
+
+class LateRule(WaitingRule):
     kind: Literal["nth_month_counting_payment_month", "waiting_months_from_next_month"]
     months: int = Field(gt=0)
     note_zh: str | None = None
@@ -259,7 +272,7 @@ class SpecialLate(Cited):
     categories: tuple[str, ...] = ()
 
 
-class BreakWaiting(Cited):
+class BreakWaiting(WaitingRule):
     reason: LateReason
     over_break_months: int
     waiting_months: int = Field(gt=0)

@@ -138,3 +138,30 @@ def test_a_birth_year_long_past_is_not_a_newborn() -> None:
     assert parse("孩子21年出生的 怎么交").slots.newborn is False
     assert parse("孩子刚出生 怎么交").slots.newborn is True
     assert parse("孩子10月5号生的").slots.newborn is True  # within the last year
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        ("过了12月31号再交 多久能报销", D(2024, 1, 1)),  # after the day: the day after it
+        ("超过12月31号交的还能报吗", D(2024, 1, 1)),
+        ("12月31号以后交行不行", D(2024, 1, 1)),
+        ("12月31号之前交完", D(2023, 12, 31)),  # before it: the day itself
+    ],
+)
+def test_a_day_passed_means_the_day_after(text: str, asked: dt.date) -> None:
+    slots = parse(text).slots
+    assert asked in slots.dates and slots.paid_on is None
+
+
+@pytest.mark.parametrize(
+    ("text", "dates"),
+    [
+        ("上个月刚断的 现在交居民医保 多久能用", ()),
+        ("去年6月停保的 现在补交 能报不", ()),
+        ("10月份断缴了 今天交", (D(2023, 11, 20),)),  # 今天 is the day asked about, October is not
+    ],
+)
+def test_the_day_coverage_stopped_is_no_payment_and_no_day_asked(text: str, dates: tuple[dt.date, ...]) -> None:
+    slots = parse(text).slots
+    assert slots.paid_on is None and slots.dates == dates

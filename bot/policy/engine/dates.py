@@ -22,7 +22,7 @@ from bot.policy.engine.common import (
 from bot.policy.engine.info import contact_line
 from bot.policy.engine.not_covered import newborn_silence
 from bot.policy.engine.person import Person
-from bot.policy.schema import LateRule, PolicyPack
+from bot.policy.schema import LateRule, PolicyPack, WaitingRule
 from bot.policy.vocab import vocabulary
 
 DAY = dt.timedelta(days=1)
@@ -39,7 +39,8 @@ def missed_consequence(pack: PolicyPack) -> str:
     if late is None:
         return "文件没有写错过截止日后怎么补缴，请尽快联系村（社区）干部或医保部门。"
     if late.kind == "nth_month_counting_payment_month":
-        return f"错过后还可以补缴，但设有等待期：从缴费当月算起第{late.months}个月才开始享受待遇。"
+        uncovered = "，等待期内看病不报销" if late.uncovered_in_waiting else ""
+        return f"错过后还可以补缴，但设有等待期：从缴费当月算起第{late.months}个月才开始享受待遇{uncovered}。"
     return f"错过后还可以补缴{('（' + late.note_zh.rstrip('。') + '）') if late.note_zh else ''}，从缴费次月起要等{late.months}个月才能享受待遇。"
 
 
@@ -180,10 +181,11 @@ def benefit_start(loc: Loc, person: Person, paid_on: dt.date) -> Answer:
     start, rule, citations, trace, why = found
     end = pack.dates.benefit.end
     if start > end:
+        # The reason first (a 6-month wait, say): a date out of the year alone explains nothing.
         return refuse(
             "benefit_start",
-            f"按规定待遇要到{zh_date(start)}才开始，已超出{head(pack)}的待遇期（到{zh_date(end)}），"
-            "这样缴费当年享受不到待遇。请咨询当地医保部门。",
+            lines(why, f"按规定待遇要到{zh_date(start)}才开始，已超出{head(pack)}的待遇期（到{zh_date(end)}），"
+                  "这样缴费当年享受不到待遇。请咨询当地医保部门。"),
             pack,
             citations=citations,
             trace=[*trace, f"start {start} after benefit end {end}"],
@@ -330,7 +332,7 @@ def _benefit_rule(pack: PolicyPack, person: Person, paid_on: dt.date) -> Found |
                             f"break_waiting_{bw.waiting_months}_months",
                             [cite(pack, bw)],
                             trace,
-                            f"断缴超过{bw.over_break_months}个月，设{bw.waiting_months}个月等待期。",
+                            f"断缴超过{bw.over_break_months}个月，设{bw.waiting_months}个月等待期。{_uncovered(bw)}",
                         )
                     continue
             trace.append(f"special group {reason}: from the day after payment")
@@ -358,19 +360,23 @@ def _benefit_rule(pack: PolicyPack, person: Person, paid_on: dt.date) -> Found |
     return start, rule, [cite(pack, late)], trace, why
 
 
+def _uncovered(rule: WaitingRule) -> str:
+    return "等待期内发生的医疗费用，居民医保不予报销。" if rule.uncovered_in_waiting else ""
+
+
 def _ordinary_late(late: LateRule, paid_on: dt.date) -> tuple[dt.date, str, str]:
     if late.kind == "nth_month_counting_payment_month":
         start = first_of_month(paid_on, late.months - 1)
         return (
             start,
             f"late_waiting_{_ordinal(late.months)}_month",
-            f"集中缴费期后补缴，从缴费当月算起第{late.months}个月开始享受。",
+            f"集中缴费期后补缴，从缴费当月算起第{late.months}个月开始享受。{_uncovered(late)}",
         )
     start = first_of_month(paid_on, late.months + 1)
     return (
         start,
         f"late_waiting_{late.months}_months",
-        f"集中缴费期后补缴，从缴费次月起等待{late.months}个月。",
+        f"集中缴费期后补缴，从缴费次月起等待{late.months}个月。{_uncovered(late)}",
     )
 
 
