@@ -403,9 +403,14 @@ def payout_topic(text: str) -> str:
     return next((topic for topic, words in _PAYOUT_WORDS if any(w in text for w in words)), "reimbursement")
 
 
+# Costs during a waiting period (等着的那几个月看病能报不): some documents settle that much.
+_WAITING_WORDS = re.compile(r"等待|等着|等的那|等那|那几个月|这几个月")
+
+
 def reimbursement(ctx: Ctx) -> Answered:
     ans = engine.not_in_document(ctx.pack, payout_topic(ctx.text), ctx.day(),
-                                 town=ctx.place.town or ctx.place.village)
+                                 town=ctx.place.town or ctx.place.village,
+                                 waiting=bool(_WAITING_WORDS.search(ctx.text)))
     text = render.add_line(render.plain(ans, ctx.pack, ctx.note()), "文件只写了" + render.benefit_period_line(ctx.pack))
     return Answered([Reply(text, _rows(follow_ups("contact", "benefit_start")))])
 

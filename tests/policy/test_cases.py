@@ -40,6 +40,7 @@ CASE_KEYS = {
     "event_on",
     "topic",
     "town",
+    "waiting",
     "person",
     "expect",
     "quote_contains",
@@ -158,7 +159,8 @@ def _ask(engine_mod: Any, policy_mod: Any, file_loc: str, case: dict[str, Any]) 
     if question == "amount_table":
         return fn(loc, _as_date(case["on"]))
     if question == "not_in_document":
-        return fn(loc, case["topic"], on=_as_date(case["on"]), town=case.get("town"))
+        return fn(loc, case["topic"], on=_as_date(case["on"]), town=case.get("town"),
+                  waiting=bool(case.get("waiting")))
     return fn(loc, person, _as_date(case["on"]))
 
 

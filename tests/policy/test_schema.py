@@ -59,6 +59,15 @@ def test_subsidy_above_contribution(tmp_path: Path, wuhe: dict[str, Any]) -> Non
     _one(_check(tmp_path, data), "categories[1] (dibao)", "above the personal contribution 380")
 
 
+def test_uncovered_waiting_must_be_quoted(tmp_path: Path, wuhe: dict[str, Any]) -> None:
+    """A pack may only say "not reimbursed during the wait" where its quote says 不予报销."""
+    data = copy.deepcopy(wuhe)
+    late = data["dates"]["late"]
+    assert late["uncovered_in_waiting"] is True
+    late["quote"] = late["quote"].split("，等待期内")[0] + "。"
+    _one(_check(tmp_path, data), "dates.late", "不予报销")
+
+
 def test_fixed_help_must_add_up(tmp_path: Path, wuhe: dict[str, Any]) -> None:
     data = copy.deepcopy(wuhe)
     data["categories"][1]["help"]["personal"]["value"] = 70

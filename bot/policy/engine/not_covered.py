@@ -14,7 +14,7 @@ from bot.policy.engine.answers import Answer, Citation
 from bot.policy.engine.common import Loc, cite, lines, refuse, select_pack, uniq, yuan, zh_date
 from bot.policy.engine.info import contact_line
 from bot.policy.loader import get_pack
-from bot.policy.schema import PolicyPack
+from bot.policy.schema import PolicyPack, WaitingRule
 
 # topic -> how residents name it
 BENEFIT_TOPICS = {
@@ -28,8 +28,11 @@ BENEFIT_TOPICS = {
 TOPICS = {**BENEFIT_TOPICS, "newborn": "新生儿参保"}
 
 
-def not_in_document(loc: Loc, topic: str, on: dt.date | None = None, town: str | None = None) -> Answer:
-    """ "The document does not set this" plus whom to ask; topic is one of TOPICS."""
+def not_in_document(
+    loc: Loc, topic: str, on: dt.date | None = None, town: str | None = None, *, waiting: bool = False
+) -> Answer:
+    """ "The document does not set this" plus whom to ask; topic is one of TOPICS. `waiting`: the
+    question is about costs during a waiting period, which some documents do settle (不予报销)."""
     if topic not in TOPICS:
         return refuse(
             "not_in_document",
@@ -54,6 +57,14 @@ def not_in_document(loc: Loc, topic: str, on: dt.date | None = None, town: str |
             )
         parts, citations = newborn_silence(pack)
         trace.append("no newborn clause: the ordinary amount and deadline apply")
+    elif waiting and (uncovered := _uncovered_waits(pack)):
+        where = "、".join(dict.fromkeys(r.locator for r in uncovered))
+        parts = [
+            f"{pack.locality.name_zh}的文件写了：等待期内发生的医疗费用，居民医保不予报销（{where}）。",
+            "等待期过后能报销多少，这份文件没有规定。",
+        ]
+        citations = [cite(pack, r) for r in uncovered]
+        trace.append(f"costs during a waiting period: not reimbursed ({where})")
     else:
         parts = [
             f"{pack.locality.name_zh}的这份文件只规定参保缴费（交多少、什么时候交），没有规定{TOPICS[topic]}，",
@@ -62,6 +73,12 @@ def not_in_document(loc: Loc, topic: str, on: dt.date | None = None, town: str |
         citations = []
         trace.append("benefit topic: not in a contribution document")
     return _ok(pack, topic, lines(*parts, contact), [*citations, *contact_cites], items, trace)
+
+
+def _uncovered_waits(pack: PolicyPack) -> list[WaitingRule]:
+    """The waiting-period clauses that say costs during the wait are not reimbursed."""
+    rules = (pack.dates.late, pack.dates.break_waiting)
+    return [r for r in rules if r is not None and r.uncovered_in_waiting]
 
 
 def newborn_silence(pack: PolicyPack) -> tuple[list[str], list[Citation]]:
