@@ -112,6 +112,10 @@ def refuse(
     )
 
 
+# What a waiting-period clause with `uncovered_in_waiting` says of costs during the wait.
+UNCOVERED_IN_WAITING_ZH = "等待期内发生的医疗费用，居民医保不予报销"
+
+
 def lines(*parts: str | None) -> str:
     """At most four short lines for elderly readers."""
     return "\n".join([p for p in parts if p][:4])

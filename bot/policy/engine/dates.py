@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.policy.engine.answers import Answer, Citation
 from bot.policy.engine.common import (
+    UNCOVERED_IN_WAITING_ZH,
     Loc,
     add_months,
     cite,
@@ -361,7 +362,7 @@ def _benefit_rule(pack: PolicyPack, person: Person, paid_on: dt.date) -> Found |
 
 
 def _uncovered(rule: WaitingRule) -> str:
-    return "等待期内发生的医疗费用，居民医保不予报销。" if rule.uncovered_in_waiting else ""
+    return f"{UNCOVERED_IN_WAITING_ZH}。" if rule.uncovered_in_waiting else ""
 
 
 def _ordinary_late(late: LateRule, paid_on: dt.date) -> tuple[dt.date, str, str]:

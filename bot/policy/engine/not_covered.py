@@ -11,7 +11,17 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.policy.engine.answers import Answer, Citation
-from bot.policy.engine.common import Loc, cite, lines, refuse, select_pack, uniq, yuan, zh_date
+from bot.policy.engine.common import (
+    UNCOVERED_IN_WAITING_ZH,
+    Loc,
+    cite,
+    lines,
+    refuse,
+    select_pack,
+    uniq,
+    yuan,
+    zh_date,
+)
 from bot.policy.engine.info import contact_line
 from bot.policy.loader import get_pack
 from bot.policy.schema import PolicyPack, WaitingRule
@@ -60,7 +70,7 @@ def not_in_document(
     elif waiting and (uncovered := _uncovered_waits(pack)):
         where = "、".join(dict.fromkeys(r.locator for r in uncovered))
         parts = [
-            f"{pack.locality.name_zh}的文件写了：等待期内发生的医疗费用，居民医保不予报销（{where}）。",
+            f"{pack.locality.name_zh}的文件写了：{UNCOVERED_IN_WAITING_ZH}（{where}）。",
             "等待期过后能报销多少，这份文件没有规定。",
         ]
         citations = [cite(pack, r) for r in uncovered]

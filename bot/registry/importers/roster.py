@@ -187,9 +187,7 @@ def _import_chunk(
                     g[LINE], COLUMN_ZH["household"], g[HOUSEHOLD],
                     conflict_reason(g[HOUSEHOLD], old.household or "", "本文件前面的行中"),
                 )
-            elif old.same_as(g, g[CATS]) and g[RECOGNISED] is None:
-                report.unchanged += 1
-            else:
+            else:  # (unchanged rows were settled above)
                 report.updated += 1
                 seen.add(old.person_id)
                 to_write.append(g)

@@ -35,7 +35,8 @@ PersonRow = Sequence[Any]
 
 class Existing(NamedTuple):
     """A registered person as the roster importer compares them with a row (a plain tuple: up to
-    1.3 million are read back when a county sends its roster again)."""
+    1.3 million are read back when a county sends its roster again). Fields 1..6 line up with a
+    validated row's name .. migrant (roster._COMPARED)."""
 
     person_id: int
     name: str
@@ -45,10 +46,6 @@ class Existing(NamedTuple):
     phone: str | None
     migrant: bool
     categories: frozenset[str]
-
-    def same_as(self, row: PersonRow, categories: frozenset[str]) -> bool:
-        # name, household, relation, area, phone and migrant sit at 1..6 in both tuples.
-        return self[1:7] == tuple(row[1:7]) and self.categories == categories
 
 
 @dataclass(frozen=True)
