@@ -107,6 +107,12 @@ def _width(csv_path: Path) -> int:
         return fh.readline().count(",") + 1
 
 
+def _text_columns(csv_path: Path) -> tuple[list[str], str]:
+    """The file's columns as c0, c1, ... and their DDL as text columns (the loaders' bare table)."""
+    names = [f"c{i}" for i in range(_width(csv_path))]
+    return names, ", ".join(f"{n} text" for n in names)
+
+
 def _unique_key(csv_path: Path) -> str:
     """The columns a unique index covers in our schema: the ID number (roster), or the payment
     dedupe key's file columns (ID number, date, amount, channel)."""
@@ -118,7 +124,7 @@ def sqlite_shell_import(csv_path: Path, unique: bool = False) -> float:
     target = bench_dir() / "shell-baseline.db"
     target.unlink(missing_ok=True)
     if unique:
-        cols = ", ".join(f"c{i} text" for i in range(_width(csv_path)))
+        _names, cols = _text_columns(csv_path)
         subprocess.run(["sqlite3", str(target), f"CREATE TABLE bare ({cols}, UNIQUE ({_unique_key(csv_path)}))"],
                        check=True, capture_output=True)
         seconds = timed(["sqlite3", str(target), "-cmd", ".mode csv", f".import --skip 1 {csv_path} bare"])
@@ -156,8 +162,7 @@ def psql_copy(libpq: str, csv_path: Path, unique: bool = False, keyed: bool = Fa
     """psql `\\copy` of the file into a bare table of text columns (optionally with a unique index;
     `keyed`: also our tables' serial primary key, i.e. the keys of person or payment)."""
     psql = shutil.which("psql") or "psql"
-    names = [f"c{i}" for i in range(_width(csv_path))]
-    cols = ", ".join(f"{n} text" for n in names)
+    names, cols = _text_columns(csv_path)
     if unique or keyed:
         cols += f", UNIQUE ({_unique_key(csv_path)})"
     if keyed:
@@ -181,9 +186,8 @@ def thinnest(backend: str, target: str, csv_path: Path) -> float:
 
 
 def thinnest_child(backend: str, target: str, csv_path: str) -> None:
-    width = _width(Path(csv_path))
-    names = [f"c{i}" for i in range(width)]
-    cols = ", ".join(f"{n} text" for n in names) + f", UNIQUE ({_unique_key(Path(csv_path))})"
+    names, cols = _text_columns(Path(csv_path))
+    cols += f", UNIQUE ({_unique_key(Path(csv_path))})"
     target_cols = f"thin ({', '.join(names)})"
     if backend == "sqlite":
         import sqlite3
@@ -197,7 +201,7 @@ def thinnest_child(backend: str, target: str, csv_path: str) -> None:
         with open(csv_path, encoding="utf-8-sig") as fh:
             next(fh)
             con.execute("BEGIN")
-            con.executemany(f"INSERT INTO {target_cols} VALUES ({', '.join('?' * width)})",
+            con.executemany(f"INSERT INTO {target_cols} VALUES ({', '.join('?' * len(names))})",
                             (line.rstrip("\n").split(",") for line in fh))
             con.execute("COMMIT")
         seconds = time.perf_counter() - started
@@ -242,15 +246,18 @@ def main() -> None:
     from bot.policy import get_pack
 
     console = Console()
-    missing = [tool for tool, backend in (("sqlite3", "sqlite"), ("psql", "postgresql"))
-               if backend in args.backends and shutil.which(tool) is None]
+    backends = set(args.backends.split(","))
+    base = os.environ.get("DATABASE_URL_PG")
+    # The baselines are the databases' own loaders; without them there is nothing to compare with.
+    # (PostgreSQL is measured only with DATABASE_URL_PG, so only then is psql needed.)
+    missing = [tool for tool, needed in (("sqlite3", "sqlite" in backends),
+                                         ("psql", bool(base) and "postgresql" in backends))
+               if needed and shutil.which(tool) is None]
     if missing:
-        # The baselines are the databases' own loaders; without them there is nothing to compare with.
         sys.exit(f"bench.registry_import needs {' and '.join(missing)} on PATH for its baselines: "
                  "apt-get install sqlite3 postgresql-client (scripts/services.sh installs them as root).")
     pack = get_pack(args.locality)
     year = pack.coverage_year
-    backends = set(args.backends.split(","))
     t0 = time.perf_counter()
     roster, payments = generate(args.locality, args.scale)
     with open(roster, "rb") as fh:
@@ -306,7 +313,6 @@ def main() -> None:
         )
 
     db_path = bench_dir() / "registry.db"
-    base = os.environ.get("DATABASE_URL_PG")
     for _round in range(args.repeat):
         if "sqlite" in backends:
             for p in bench_dir().glob("registry.db*"):
