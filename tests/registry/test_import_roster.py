@@ -272,3 +272,43 @@ def test_the_garbage_collector_is_back_on_after_an_import(engine: Engine, tmp_pa
     with pytest.raises(RuntimeError):
         import_roster(tmp_path / "r.csv", "wuhe", engine=engine, progress=fail)
     assert gc.isenabled()
+
+
+@pytest.mark.postgres
+def test_a_reader_holding_a_table_does_not_fail_a_new_localitys_import(
+    pg_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new locality's first roster wants the bulk load's exclusive locks. While another session
+    reads `household` in an open transaction it cannot have them: the import must neither wait into
+    a deadlock (one run in twenty of the load test did) nor fail, but load the ordinary way."""
+    from bot.registry import db
+
+    engine = db.get_engine(pg_database)
+    db.ensure_schema(engine)
+    from .conftest import _truncate_pg
+
+    _truncate_pg(engine)
+    tried: list[bool] = []
+    real = store_mod.PostgresStore._bulk_locks
+
+    def spy(self: store_mod.PostgresStore, *args: object, **kw: object) -> bool:
+        tried.append(got := real(self, *args, attempts=2))  # type: ignore[arg-type]
+        return got
+
+    monkeypatch.setattr(store_mod.PostgresStore, "_bulk_locks", spy)
+    path = write_csv(tmp_path / "roster.csv", ROSTER_HEADER, wuhe_people())
+    with engine.connect() as reader:
+        reader.execute(text("SELECT count(*) FROM household")).scalar()  # AccessShare until rollback
+        report = import_roster(path, "wuhe", engine=engine)
+        reader.rollback()
+    assert tried == [False]  # the bulk locks were refused, so the file loaded the ordinary way
+    assert (report.inserted, report.bad) == (5, 0)
+    assert len(_people(engine)) == 5
+    # The indexes and keys the bulk mode would have dropped are all still there.
+    assert _scalar(engine, "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = 'person'::regclass") == 2
+    # Alone, the same kind of import takes the bulk path.
+    tried.clear()
+    _truncate_pg(engine)
+    import_roster(path, "wuhe", engine=engine)
+    assert tried == [True]
+    engine.dispose()
